@@ -1,0 +1,57 @@
+# modelcert-operator. `make help` lists the targets.
+
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+
+LOCALBIN ?= $(CURDIR)/bin
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+
+# Files controller-gen writes; `verify-generated` fails when they are stale.
+GENERATED := api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml
+
+.PHONY: help
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+.PHONY: demo
+demo: ## Run the operator's main job end to end on local defaults.
+	@hack/demo.sh
+
+.PHONY: test
+test: ## Verify generated files, then run every test against a real API server, PostgreSQL and kubectl.
+	@hack/test.sh
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Write the CRD and RBAC from the kubebuilder markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:allowDangerousTypes=true paths="./api/...;./controllers/..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Write the deepcopy functions.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: verify-generated
+verify-generated: ## Fail when generated files differ from what `make manifests generate` writes.
+	@hack/verify-generated.sh $(GENERATED)
+
+.PHONY: fmt
+fmt: ## Run gofmt.
+	gofmt -l -w .
+
+.PHONY: vet
+vet: ## Run go vet.
+	go vet ./...
+
+.PHONY: build
+build: ## Build the manager and bedrock-sim binaries into bin/.
+	go build -o $(LOCALBIN)/manager ./cmd/manager
+	go build -o $(LOCALBIN)/bedrock-sim ./cmd/bedrock-sim
+
+.PHONY: control-plane
+control-plane: ## Build (once) kube-apiserver, etcd and kubectl for tests; prints their directory.
+	@hack/control-plane.sh
+
+$(CONTROLLER_GEN):
+	@mkdir -p $(LOCALBIN)
+	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	mv $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)
