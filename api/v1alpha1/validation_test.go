@@ -1,0 +1,120 @@
+package v1alpha1_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/modelcert/modelcert-operator/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+
+// manifest returns a ModelCertification manifest whose spec body is spec (indented YAML).
+func manifest(name, spec string) string {
+	return `apiVersion: certification.modelcert.io/v1alpha1
+kind: ModelCertification
+metadata:
+  name: ` + name + `
+spec:
+` + spec
+}
+
+// TestKubectlApplyRejectsInvalidManifests applies bad manifests with the real kubectl and expects
+// the API server to refuse each with a message naming the field.
+func TestKubectlApplyRejectsInvalidManifests(t *testing.T) {
+	env := testenv.Require(t)
+	ns := env.Namespace(t)
+
+	tests := []struct {
+		name string
+		spec string
+		want []string // substrings of kubectl's error
+	}{
+		{"missing modelId", "  region: us-east-1\n",
+			[]string{"spec.modelId", "Required value"}},
+		{"region moon-1", "  modelId: amazon.nova-lite-v1:0\n  region: moon-1\n",
+			[]string{"spec.region", "moon-1"}},
+		{"warnScore above certifyScore", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  policy:\n    certifyScore: 80\n    warnScore: 90\n",
+			[]string{"spec.policy", "warnScore must not exceed certifyScore"}},
+		{"negative timeout", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  timeouts:\n    perCheck: -5s\n",
+			[]string{"spec.timeouts.perCheck"}},
+		{"zero timeout", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  timeouts:\n    perRun: 0s\n",
+			[]string{"spec.timeouts.perRun", "must be a positive duration"}},
+		{"check timeout longer than run", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  timeouts:\n    perCheck: 20m\n    perRun: 10m\n",
+			[]string{"spec.timeouts", "perCheck must not exceed perRun"}},
+		{"unknown check", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  checks:\n    include: [basic-prompt, telepathy]\n",
+			[]string{"spec.checks.include[1]", "telepathy"}},
+		{"check both included and excluded", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  checks:\n    include: [vision]\n    exclude: [vision]\n",
+			[]string{"spec.checks", "both included and excluded"}},
+		{"endpoint not a URL", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  endpoint: ftp//nowhere\n",
+			[]string{"spec.endpoint", "http or https URL"}},
+		{"bad model id", "  modelId: Nova Lite\n  region: us-east-1\n",
+			[]string{"spec.modelId"}},
+		{"bad role", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  roleArn: admin\n",
+			[]string{"spec.roleArn"}},
+		{"unknown deletion policy", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  deletionPolicy: Orphan\n",
+			[]string{"spec.deletionPolicy", "Orphan"}},
+		{"recertify after expiry", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  validFor: 24h\n  recertifyAfter: 48h\n",
+			[]string{"spec", "recertifyAfter must not exceed validFor"}},
+		{"misspelt field", "  modelID: amazon.nova-lite-v1:0\n  region: us-east-1\n",
+			[]string{"modelID"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, err := env.Kubectl(manifest("bad", tt.spec), "apply", "-n", ns, "-f", "-")
+			if err == nil {
+				t.Fatalf("kubectl apply accepted the manifest:\n%s", tt.spec)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("kubectl's error does not mention %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestKubectlApplyDefaults applies a minimal manifest and reads back the defaults the API server filled in.
+func TestKubectlApplyDefaults(t *testing.T) {
+	env := testenv.Require(t)
+	ns := env.Namespace(t)
+
+	out, stderr, err := env.Kubectl(manifest("nova", "  modelId: amazon.nova-lite-v1:0\n  region: eu-west-1\n"),
+		"apply", "-n", ns, "-f", "-", "-o", "json")
+	if err != nil {
+		t.Fatalf("kubectl apply: %v\n%s", err, stderr)
+	}
+	var got struct {
+		Spec map[string]any `json:"spec"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("decode kubectl output: %v", err)
+	}
+	want := map[string]any{
+		"modelId":        "amazon.nova-lite-v1:0",
+		"region":         "eu-west-1",
+		"provider":       "bedrock",
+		"policy":         map[string]any{"certifyScore": float64(80), "warnScore": float64(60)},
+		"timeouts":       map[string]any{"perCheck": "60s", "perRun": "10m"},
+		"validFor":       "168h",
+		"deletionPolicy": "Retain",
+	}
+	if diff := cmp.Diff(want, got.Spec); diff != "" {
+		t.Errorf("defaulted spec (-want +got):\n%s", diff)
+	}
+}
+
+// TestSamplesAreValid applies config/samples with the real kubectl: every sample the README
+// points users at must pass the API server's validation.
+func TestSamplesAreValid(t *testing.T) {
+	env := testenv.Require(t)
+	ns := env.Namespace(t)
+	samples := testenv.RepoRoot() + "/config/samples"
+	if out, stderr, err := env.Kubectl("", "apply", "-n", ns, "-k", samples); err != nil {
+		t.Fatalf("kubectl apply -k %s: %v\n%s%s", samples, err, out, stderr)
+	}
+}
