@@ -1,0 +1,2 @@
+// Package controllers reconciles ModelCertification objects into runs, verdicts and their mirror.
+package controllers
