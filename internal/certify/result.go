@@ -1,0 +1,130 @@
+package certify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+	"unicode/utf8"
+)
+
+// CheckStatus is the outcome of one check.
+type CheckStatus string
+
+// The outcomes of a check. A skipped check was not run (its capability is missing, or the
+// model was unavailable) and does not count towards the score.
+const (
+	CheckPassed  CheckStatus = "Passed"
+	CheckFailed  CheckStatus = "Failed"
+	CheckSkipped CheckStatus = "Skipped"
+)
+
+// Result is the outcome of one check.
+type Result struct {
+	Name    string
+	Status  CheckStatus
+	Latency time.Duration
+	// Message is a short, human-readable reason; empty for most passed checks.
+	Message string
+	// Category is QUALITY_ISSUE when the model answered wrongly, the classified category when a
+	// call failed, and CategoryNone for passed and skipped checks.
+	Category ErrorCategory
+	Usage    Usage
+	// Retries counts the retries the adapter made on the check's calls; 0 until adapters report it.
+	Retries int
+	// Errored reports that a call returned an error, as opposed to the model answering wrongly.
+	Errored bool
+}
+
+// resultJSON is the wire form of a Result: flat, camelCase, latency in milliseconds.
+type resultJSON struct {
+	Name         string        `json:"name"`
+	Status       CheckStatus   `json:"status"`
+	LatencyMs    int64         `json:"latencyMs"`
+	Message      string        `json:"message,omitempty"`
+	Category     ErrorCategory `json:"category,omitempty"`
+	InputTokens  int64         `json:"inputTokens"`
+	OutputTokens int64         `json:"outputTokens"`
+	Retries      int           `json:"retries"`
+	Errored      bool          `json:"errored"`
+}
+
+// MarshalJSON writes the result in its flat wire form.
+func (r Result) MarshalJSON() ([]byte, error) {
+	return json.Marshal(resultJSON{
+		Name: r.Name, Status: r.Status, LatencyMs: r.Latency.Milliseconds(), Message: r.Message,
+		Category: r.Category, InputTokens: r.Usage.InputTokens, OutputTokens: r.Usage.OutputTokens,
+		Retries: r.Retries, Errored: r.Errored,
+	})
+}
+
+// UnmarshalJSON reads the wire form written by MarshalJSON.
+func (r *Result) UnmarshalJSON(data []byte) error {
+	var w resultJSON
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*r = Result{
+		Name: w.Name, Status: w.Status, Latency: time.Duration(w.LatencyMs) * time.Millisecond,
+		Message: w.Message, Category: w.Category,
+		Usage:   Usage{InputTokens: w.InputTokens, OutputTokens: w.OutputTokens},
+		Retries: w.Retries, Errored: w.Errored,
+	}
+	return nil
+}
+
+// maxMessageLen, in characters, keeps messages short enough for a status field and a log line.
+const maxMessageLen = 200
+
+// answered is the result of a check whose calls succeeded: it passes when problem is nil and
+// fails with QUALITY_ISSUE otherwise.
+func answered(latency time.Duration, usage Usage, problem error) Result {
+	if problem != nil {
+		return Result{Status: CheckFailed, Latency: latency, Usage: usage, Category: CategoryQuality, Message: shorten(problem.Error())}
+	}
+	return Result{Status: CheckPassed, Latency: latency, Usage: usage}
+}
+
+// callFailed is the result of a check whose call returned err, classified by CategoryOf. A
+// call cut short by the check's own deadline is a TIMEOUT even when the adapter's error does
+// not say so.
+func callFailed(ctx context.Context, latency time.Duration, usage Usage, err error) Result {
+	category := CategoryOf(err)
+	if category == CategoryUnknown && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		category = CategoryTimeout
+	}
+	return Result{Status: CheckFailed, Latency: latency, Usage: usage, Category: category, Errored: true, Message: shorten(errorMessage(err))}
+}
+
+// skipped is the result of a check that was not run.
+func skipped(name, reason string) Result {
+	return Result{Name: name, Status: CheckSkipped, Message: reason}
+}
+
+// errorMessage prefers the short reason of a *ModelError over the full error chain.
+func errorMessage(err error) string {
+	var me *ModelError
+	if errors.As(err, &me) && me.Message != "" {
+		return me.Message
+	}
+	return err.Error()
+}
+
+// shorten keeps a message within maxMessageLen characters.
+func shorten(s string) string { return ellipsis(s, maxMessageLen) }
+
+// ellipsis keeps the first n characters of s, marking a cut with "…".
+func ellipsis(s string, n int) string {
+	if head, cut := truncate(s, n); cut {
+		return head + "…"
+	}
+	return s
+}
+
+// truncate keeps the first n characters (runes) of s and reports whether it cut anything.
+func truncate(s string, n int) (string, bool) {
+	if utf8.RuneCountInString(s) <= n {
+		return s, false
+	}
+	return string([]rune(s)[:n]), true
+}
