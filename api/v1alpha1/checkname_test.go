@@ -1,0 +1,41 @@
+package v1alpha1_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/modelcert/modelcert-operator/internal/certify"
+	"github.com/modelcert/modelcert-operator/internal/testenv"
+)
+
+// TestCheckNameEnumMatchesBattery keeps the CRD's list of check names (which lets the API server
+// refuse an unknown check at apply) equal to the engine's battery.
+func TestCheckNameEnumMatchesBattery(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "crd", "bases", "certification.modelcert.io_modelcertifications.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crd apiextensionsv1.CustomResourceDefinition
+	if err := yaml.Unmarshal(raw, &crd); err != nil {
+		t.Fatalf("decode CRD: %v", err)
+	}
+	checks := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["checks"]
+	for _, list := range []string{"include", "exclude"} {
+		var got []string
+		for _, v := range checks.Properties[list].Items.Schema.Enum {
+			var name string
+			if err := yaml.Unmarshal(v.Raw, &name); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, name)
+		}
+		if diff := cmp.Diff(certify.CheckNames(), got); diff != "" {
+			t.Errorf("spec.checks.%s enum differs from certify.CheckNames() (-engine +crd):\n%s", list, diff)
+		}
+	}
+}

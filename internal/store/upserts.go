@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Run ordering. A run's ordering key is (started_at, attempt, run_id), compared as a tuple:
+//   - started_at comes first because it survives what attempt does not: an object deleted and
+//     created again starts counting attempts from 1, yet its runs are newer. It is set once by
+//     the controller when the run starts and kept in status, so every write of a run carries it.
+//   - attempt breaks ties between runs started in the same second (status times have second
+//     precision), such as a retry that follows a fast failure.
+//   - run_id makes the order total, so two replicas that both write converge on the same row
+//     whatever order their writes land in.
+//
+// The key depends on the clock of the replica that started the run; a skew larger than the gap
+// between two runs' starts could keep the older one, until the next run (Check reports it).
+// Attempt first would avoid that but would lock out a re-created object, which is worse.
+//
+// Within one run (same run_id) the status only moves forward by certification_status_rank
+// (PENDING < PROCESSING < terminal). A terminal verdict is final: the history row for a run is
+// written once (ON CONFLICT DO NOTHING), and the current row must not disagree with it. The
+// one exception revives a row marked deleted, where the write of the row's own run wins.
+//
+// Every update also requires the row to differ, so a replay changes nothing, updated_at included.
+const (
+	newerRunGuard = `(EXCLUDED.run_id <> cur.run_id
+        AND (EXCLUDED.started_at, EXCLUDED.attempt, EXCLUDED.run_id) > (cur.started_at, cur.attempt, cur.run_id))`
+	sameRunGuard = `(EXCLUDED.run_id = cur.run_id
+        AND (certification_status_rank(EXCLUDED.status) > certification_status_rank(cur.status)
+          OR (certification_status_rank(EXCLUDED.status) = certification_status_rank(cur.status)
+              AND (certification_status_rank(cur.status) < certification_status_rank('CERTIFIED')
+                   OR cur.deleted_at IS NOT NULL))))`
+)
+
+var (
+	// upsertCertificationSQL writes the current row; its parameters are certificationFields.
+	upsertCertificationSQL = buildUpsertCertification()
+	// recordResultSQL inserts the history row and upserts the current row in one statement,
+	// so a run's end costs one round trip. Parameters: certificationFields, then check results.
+	recordResultSQL = `WITH run AS (
+    INSERT INTO certification_runs (` + columnList("", runColumns) + `)
+    VALUES (` + placeholders(runColumns) + `)
+    ON CONFLICT (run_id) DO NOTHING
+)
+` + upsertCertificationSQL
+)
+
+// writeStatements are prepared on every connection, each named by its own text, which pgx
+// looks up before anything else: a prepared write skips the server's parse and plan.
+var writeStatements = []string{upsertCertificationSQL, recordResultSQL}
+
+// undefinedTable is the SQLSTATE of a schema that is not migrated yet.
+const undefinedTable = "42P01"
+
+// prepareWrites prepares writeStatements on a new connection. Before the first migration the
+// tables do not exist yet; the connection then runs writes unprepared, and Migrate replaces it.
+func prepareWrites(ctx context.Context, conn *pgx.Conn) error {
+	for _, statement := range writeStatements {
+		_, err := conn.Prepare(ctx, statement, statement)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == undefinedTable {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("prepare writes: %w", err)
+		}
+	}
+	return nil
+}
+
+func buildUpsertCertification() string {
+	// The key columns never change on conflict; the rest are replaced, deleted_at is cleared.
+	updated := certificationColumns[2:]
+	return `INSERT INTO model_certifications AS cur (` + columnList("", certificationColumns) + `)
+VALUES (` + placeholders(certificationColumns) + `)
+ON CONFLICT (model_id, region) DO UPDATE
+SET (` + columnList("", updated) + `, deleted_at, updated_at)
+  = (` + columnList("EXCLUDED.", updated) + `, NULL, now())
+WHERE (` + newerRunGuard + `
+    OR ` + sameRunGuard + `)
+  AND (` + columnList("cur.", updated) + `, cur.deleted_at)
+      IS DISTINCT FROM (` + columnList("EXCLUDED.", updated) + `, NULL)`
+}
+
+// RecordStart mirrors the start of a run: the row becomes PROCESSING for c's run, with no
+// verdict yet. Only the run identity and source of c are used. It reports whether the row
+// changed; false means a replay or a write the row's newer state outranks.
+func (s *Store) RecordStart(ctx context.Context, c Certification) (bool, error) {
+	start := Certification{
+		ModelID:   c.ModelID,
+		Region:    c.Region,
+		Status:    StatusProcessing,
+		RunID:     c.RunID,
+		Attempt:   c.Attempt,
+		StartedAt: c.StartedAt,
+		Source:    c.Source,
+	}
+	if err := validate(start); err != nil {
+		return false, fmt.Errorf("record start %s/%s: %w", c.ModelID, c.Region, err)
+	}
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, upsertCertificationSQL, certificationFields(&start)...)
+	if err != nil {
+		return false, fmt.Errorf("record start %s/%s run %s: %w", c.ModelID, c.Region, c.RunID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// RecordResult mirrors a finished run: it appends the run to the history (once per run id)
+// and upserts the current row, in one round trip. c.Status must be terminal. It reports
+// whether the current row changed.
+func (s *Store) RecordResult(ctx context.Context, c Certification, run Run) (bool, error) {
+	if err := validate(c); err != nil {
+		return false, fmt.Errorf("record result %s/%s: %w", c.ModelID, c.Region, err)
+	}
+	if !c.Status.Terminal() {
+		return false, fmt.Errorf("record result %s/%s run %s: status %q is not terminal", c.ModelID, c.Region, c.RunID, c.Status)
+	}
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	c.TestResults = nilIfEmpty(c.TestResults)
+	args := append(certificationFields(&c), nilIfEmpty(run.CheckResults))
+	tag, err := s.pool.Exec(ctx, recordResultSQL, args...)
+	if err != nil {
+		return false, fmt.Errorf("record result %s/%s run %s: %w", c.ModelID, c.Region, c.RunID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// MarkDeleted is the Retain deletion policy: the row stays, with deleted_at (and updated_at)
+// set, so consumers syncing by updated_at see it go. It applies only while the row still
+// holds runID, the deleted object's last run, so it never hides a row another object's newer
+// run owns. A later write of a current run revives the row.
+func (s *Store) MarkDeleted(ctx context.Context, modelID, region, runID string) (bool, error) {
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `UPDATE model_certifications SET deleted_at = now(), updated_at = now()
+WHERE model_id = $1::text AND region = $2::text AND run_id = $3::text AND deleted_at IS NULL`,
+		modelID, region, runID)
+	if err != nil {
+		return false, fmt.Errorf("mark deleted %s/%s run %s: %w", modelID, region, runID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Delete is the Delete deletion policy: the current row goes, the history stays.
+func (s *Store) Delete(ctx context.Context, modelID, region string) (bool, error) {
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `DELETE FROM model_certifications WHERE model_id = $1::text AND region = $2::text`,
+		modelID, region)
+	if err != nil {
+		return false, fmt.Errorf("delete %s/%s: %w", modelID, region, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
