@@ -1,0 +1,62 @@
+package bedrock
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// roleSessionName names the STS sessions in CloudTrail, so that an audit shows who called the model.
+const roleSessionName = "modelcert-operator"
+
+// loadAWSConfig resolves region, credentials and the retryer shared by both Bedrock clients.
+func loadAWSConfig(ctx context.Context, c Config) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithRegion(c.Region),
+		config.WithRetryer(func() aws.Retryer { return newRetryer(c.maxAttempts(), c.MaxBackoff) }),
+	}
+	if c.HTTPClient != nil {
+		opts = append(opts, config.WithHTTPClient(c.HTTPClient))
+	}
+	if cr := c.Credentials; cr.static() {
+		opts = append(opts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken)))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	if arn := c.Credentials.RoleARN; arn != "" {
+		// The base credentials (chain or static) sign the AssumeRole call; the cache refreshes
+		// the role's short-lived credentials before they expire.
+		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), arn,
+			func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = roleSessionName })
+		cfg.Credentials = aws.NewCredentialsCache(provider)
+	}
+	return cfg, nil
+}
+
+// newRetryer is the SDK's adaptive retryer: on throttling it backs off and also rate-limits
+// later attempts client-side, so a throttled model is not hammered by the whole battery.
+func newRetryer(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
+	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+			so.MaxAttempts = maxAttempts
+			if maxBackoff > 0 {
+				so.MaxBackoff = maxBackoff
+			}
+			// A model that is still loading answers ModelNotReadyException; AWS documents it as
+			// retryable, but the SDK's defaults do not retry it.
+			so.Retryables = append(so.Retryables, retry.RetryableErrorCode{
+				Codes: map[string]struct{}{"ModelNotReadyException": {}},
+			})
+		})
+	})
+}

@@ -1,0 +1,2 @@
+// Package bedrock implements certify.Model over the AWS SDK's Bedrock control plane and Bedrock Runtime.
+package bedrock
