@@ -33,6 +33,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	switch args[0] {
 	case "run":
 		return runOperator(ctx, args[1:], stderr)
+	case "certify":
+		return runCertify(ctx, args[1:], stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
