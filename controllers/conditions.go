@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"fmt"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -10,40 +12,102 @@ import (
 // Condition reasons.
 const (
 	ReasonPending        = "Pending"
-	ReasonMirrorDisabled = "MirrorDisabled"
-	ReasonNotYetRun      = "NotYetRun"
+	ReasonRunning        = "Running"
+	ReasonCompleted      = "Completed"
 	ReasonSuspended      = "Suspended"
+	ReasonNotYetRun      = "NotYetRun"
+	ReasonAvailable      = "Available"
+	ReasonSynced         = "Synced"
+	ReasonWriteFailed    = "WriteFailed"
+	ReasonMirrorDisabled = "MirrorDisabled"
 )
 
-// pendingConditions are the conditions of an object whose first run has not started.
-func pendingConditions(mirrorEnabled, suspended bool) []metav1.Condition {
-	ready := metav1.Condition{Type: certv1.ConditionReady, Status: metav1.ConditionFalse,
-		Reason: ReasonPending, Message: "Waiting for the first certification run"}
-	progressing := metav1.Condition{Type: certv1.ConditionProgressing, Status: metav1.ConditionFalse,
-		Reason: ReasonPending, Message: "No run has started yet"}
+// pendingConditions are the conditions of an object with no verdict and no run.
+func pendingConditions(suspended bool) []metav1.Condition {
+	reason, message := ReasonPending, "Waiting for the first certification run"
 	if suspended {
-		ready.Reason, ready.Message = ReasonSuspended, "Suspended before the first run"
-		progressing.Reason, progressing.Message = ReasonSuspended, "Suspended"
-	}
-	database := metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionUnknown,
-		Reason: ReasonNotYetRun, Message: "Nothing to mirror yet"}
-	if !mirrorEnabled {
-		database.Reason, database.Message = ReasonMirrorDisabled, "The PostgreSQL mirror is off (--database-url is empty)"
+		reason, message = ReasonSuspended, "Suspended before the first run"
 	}
 	return []metav1.Condition{
-		ready,
 		{Type: certv1.ConditionCertified, Status: metav1.ConditionUnknown, Reason: ReasonNotYetRun, Message: "No run has completed yet"},
 		{Type: certv1.ConditionModelAvailable, Status: metav1.ConditionUnknown, Reason: ReasonNotYetRun, Message: "The model has not been contacted yet"},
-		database,
-		progressing,
+		{Type: certv1.ConditionProgressing, Status: metav1.ConditionFalse, Reason: reason, Message: message},
 	}
 }
 
-// setConditions merges conditions into the status, stamping each with the generation observed;
-// apimachinery keeps lastTransitionTime unless a condition's status changes.
-func setConditions(status *certv1.ModelCertificationStatus, generation int64, conditions []metav1.Condition) {
+// databaseCondition says whether the mirror holds the status. mirrorErr is the last write's error.
+func databaseCondition(mirrorEnabled bool, runID string, mirrorErr error) metav1.Condition {
+	switch {
+	case !mirrorEnabled:
+		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionUnknown,
+			Reason: ReasonMirrorDisabled, Message: "The PostgreSQL mirror is off (--database-url is empty)"}
+	case mirrorErr != nil:
+		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionFalse,
+			Reason: ReasonWriteFailed, Message: shorten(mirrorErr.Error(), 512)}
+	case runID == "":
+		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionUnknown,
+			Reason: ReasonNotYetRun, Message: "Nothing to mirror yet"}
+	default:
+		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionTrue,
+			Reason: ReasonSynced, Message: "The database holds run " + runID}
+	}
+}
+
+// readyCondition is the aggregate kstatus and Argo CD read: True while the last verdict is
+// CERTIFIED (a re-certification in progress does not take it away), False otherwise.
+func readyCondition(status *certv1.ModelCertificationStatus, suspended bool) metav1.Condition {
+	ready := metav1.Condition{Type: certv1.ConditionReady, Status: metav1.ConditionFalse}
+	certified := meta.FindStatusCondition(status.Conditions, certv1.ConditionCertified)
+	switch {
+	case certified != nil && certified.Status == metav1.ConditionTrue:
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionTrue, certified.Reason, certified.Message
+	case certified != nil && certified.Status == metav1.ConditionFalse:
+		ready.Reason, ready.Message = certified.Reason, certified.Message
+	case status.Phase == certv1.PhaseProcessing:
+		ready.Reason, ready.Message = ReasonRunning, "The first certification run is in progress"
+	case suspended:
+		ready.Reason, ready.Message = ReasonSuspended, "Suspended before the first run"
+	default:
+		ready.Reason, ready.Message = ReasonPending, "Waiting for the first certification run"
+	}
+	if status.Phase == certv1.PhaseProcessing && certified != nil && certified.Status != metav1.ConditionUnknown {
+		ready.Message += "; a re-certification is in progress"
+	}
+	return ready
+}
+
+// verdictMessage summarises a verdict in one line.
+func verdictMessage(status *certv1.ModelCertificationStatus) string {
+	msg := fmt.Sprintf("%s: score %.1f, rating %.1f (%s)", status.Phase, deref(status.Score), deref(status.Rating), status.Badge)
+	if status.ErrorCategory != "" {
+		msg += fmt.Sprintf("; %s: %s", status.ErrorCategory, status.ErrorMessage)
+	}
+	return shorten(msg, 1024)
+}
+
+// setConditions merges conditions into the status; apimachinery keeps lastTransitionTime unless
+// a condition's status changes. observedGeneration is stamped by patchStatus, in one place.
+func setConditions(status *certv1.ModelCertificationStatus, conditions ...metav1.Condition) {
 	for _, c := range conditions {
-		c.ObservedGeneration = generation
 		meta.SetStatusCondition(&status.Conditions, c)
 	}
+}
+
+// shorten cuts s to at most n bytes on a rune boundary, marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// falseCondition is a False condition with a reason and message.
+func falseCondition(typ, reason, message string) metav1.Condition {
+	return metav1.Condition{Type: typ, Status: metav1.ConditionFalse, Reason: reason, Message: message}
 }

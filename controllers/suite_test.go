@@ -1,36 +1,60 @@
 package controllers_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/modelcert/modelcert-operator/controllers"
+	"github.com/modelcert/modelcert-operator/internal/bedrocksim"
+	"github.com/modelcert/modelcert-operator/internal/store"
 	"github.com/modelcert/modelcert-operator/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+func TestMain(m *testing.M) {
+	// The operator's default credential chain reads these; the simulator accepts any keys.
+	os.Setenv("AWS_ACCESS_KEY_ID", "AKIDSIMULATOR")
+	os.Setenv("AWS_SECRET_ACCESS_KEY", "simulator-secret")
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	os.Exit(testenv.Run(m))
+}
 
-// startOperator runs the reconciler in a manager against the test control plane until the test ends.
-func startOperator(t *testing.T, env *testenv.Env, r *controllers.ModelCertificationReconciler) {
+// startOperator runs the reconciler in its own manager against the test control plane until
+// the test ends. Each test's manager only sees its own namespace.
+func startOperator(t *testing.T, env *testenv.Env, ns string, r *controllers.ModelCertificationReconciler) {
 	t.Helper()
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(testWriter{t})))
+	logs := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("operator log:\n%s", logs.String())
+		}
+	})
+	skipNameValidation := true
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:  env.Client.Scheme(),
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		// Each test runs its own manager; distinct names keep controller-runtime's
-		// duplicate-name guard quiet.
-		Controller: ctrlConfigSkipNameValidation(),
+		Logger:     zap.New(zap.UseDevMode(true), zap.WriteTo(logs)),
+		Scheme:     env.Client.Scheme(),
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Controller: config.Controller{SkipNameValidation: &skipNameValidation},
+		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
 	})
 	if err != nil {
 		t.Fatalf("new manager: %v", err)
 	}
-	r.Client, r.Scheme = mgr.GetClient(), mgr.GetScheme()
+	r.Client = mgr.GetClient()
+	if r.Options.ConsistencyInterval == 0 {
+		r.Options.ConsistencyInterval = 10 * time.Millisecond
+	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatalf("set up reconciler: %v", err)
 	}
@@ -50,12 +74,49 @@ func startOperator(t *testing.T, env *testenv.Env, r *controllers.ModelCertifica
 	})
 }
 
-// testWriter sends log lines to the test's log.
-type testWriter struct{ t *testing.T }
+// startSimulator serves the default persona catalog until the test ends.
+func startSimulator(t *testing.T) (*bedrocksim.Server, string) {
+	t.Helper()
+	sim := bedrocksim.New(nil)
+	url, stop, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("start simulator: %v", err)
+	}
+	t.Cleanup(func() { _ = stop(context.Background()) })
+	return sim, url
+}
 
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
-	return len(p), nil
+// openStore migrates a fresh database and returns the store over it.
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), store.Config{URL: testenv.Database(t)})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(s.Close)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s
+}
+
+// logBuffer keeps an operator's log for the test to show on failure; goroutines may write to it
+// after the test ends, which t.Log would not allow.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // eventually polls cond every 50ms until it holds or timeout passes.

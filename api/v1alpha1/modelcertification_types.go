@@ -250,6 +250,12 @@ type ModelCertificationStatus struct {
 	// +optional
 	RunID string `json:"runID,omitempty"`
 
+	// specHash identifies the spec fields the current (or last) run used: model, region, provider,
+	// endpoint, credentials, role, checks, policy and timeouts. When they change, a new run
+	// starts; other edits (suspend, validity, deletion policy) do not re-run the battery.
+	// +optional
+	SpecHash string `json:"specHash,omitempty"`
+
 	// attempt counts the runs started for this object, lost runs included.
 	// +optional
 	Attempt int32 `json:"attempt,omitempty"`

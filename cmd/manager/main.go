@@ -35,6 +35,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return runOperator(ctx, args[1:], stderr)
 	case "certify":
 		return runCertify(ctx, args[1:], stdout, stderr)
+	case "db":
+		return runDB(ctx, args[1:], stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

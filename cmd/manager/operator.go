@@ -6,10 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -17,6 +20,7 @@ import (
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
 	"github.com/modelcert/modelcert-operator/controllers"
+	"github.com/modelcert/modelcert-operator/internal/store"
 )
 
 func newScheme() *runtime.Scheme {
@@ -28,11 +32,26 @@ func newScheme() *runtime.Scheme {
 
 // operatorOptions are the operator's flags.
 type operatorOptions struct {
-	metricsAddr   string
-	probeAddr     string
-	leaderElect   bool
-	maxReconciles int
-	zap           zap.Options
+	metricsAddr string
+	probeAddr   string
+	leaderElect bool
+	kubeconfig  string
+	database    databaseFlags
+	reconciler  controllers.Options
+	zap         zap.Options
+}
+
+// kubeConfig loads the API server's address and credentials from path, or, when path is
+// empty, from $KUBECONFIG, the in-cluster service account or ~/.kube/config.
+func kubeConfig(path string) (*rest.Config, error) {
+	cfg, err := ctrl.GetConfig()
+	if path != "" {
+		cfg, err = clientcmd.BuildConfigFromFlags("", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes config: %w", err)
+	}
+	return cfg, nil
 }
 
 func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error) {
@@ -41,8 +60,14 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address the Prometheus metrics endpoint binds to; 0 disables it")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address the /healthz and /readyz probes bind to")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster, or ~/.kube/config)")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader through a Lease so that only one replica reconciles")
-	fs.IntVar(&o.maxReconciles, "max-concurrent-reconciles", 4, "how many objects are reconciled at once")
+	fs.IntVar(&o.reconciler.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "how many objects are reconciled at once")
+	fs.IntVar(&o.reconciler.MaxRuns, "max-concurrent-runs", 8, "how many certification runs are in progress at once")
+	fs.IntVar(&o.reconciler.MaxRunsPerModel, "max-runs-per-model", 2, "how many runs of one model in one region are in progress at once")
+	fs.DurationVar(&o.reconciler.MirrorResync, "mirror-resync", 10*time.Minute, "how often a current verdict is written to the database again, so a wiped table converges")
+	fs.DurationVar(&o.reconciler.FinalizeTimeout, "finalize-timeout", 5*time.Minute, "how long a deleted object waits for the database before it is released anyway")
+	o.database.bind(fs)
 	o.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -50,10 +75,25 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.maxReconciles < 1 {
-		return o, fmt.Errorf("--max-concurrent-reconciles must be at least 1, got %d", o.maxReconciles)
+	for _, f := range []struct {
+		name  string
+		value int
+	}{
+		{"--max-concurrent-reconciles", o.reconciler.MaxConcurrentReconciles},
+		{"--max-concurrent-runs", o.reconciler.MaxRuns},
+		{"--max-runs-per-model", o.reconciler.MaxRunsPerModel},
+	} {
+		if f.value < 1 {
+			return o, fmt.Errorf("%s must be at least 1, got %d", f.name, f.value)
+		}
 	}
-	return o, nil
+	if o.reconciler.MirrorResync <= 0 {
+		return o, fmt.Errorf("--mirror-resync must be positive, got %s", o.reconciler.MirrorResync)
+	}
+	if o.reconciler.FinalizeTimeout <= 0 {
+		return o, fmt.Errorf("--finalize-timeout must be positive, got %s", o.reconciler.FinalizeTimeout)
+	}
+	return o, o.database.validate()
 }
 
 func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
@@ -65,10 +105,15 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "manager: %v\n", err)
 		return 2
 	}
+	cfg, err := kubeConfig(o.kubeconfig)
+	if err != nil {
+		fmt.Fprintf(stderr, "manager: %v\n", err)
+		return 1
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
 	setupLog := ctrl.Log.WithName("setup")
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 newScheme(),
 		Metrics:                metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress: o.probeAddr,
@@ -79,7 +124,22 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 		setupLog.Error(err, "Unable to create manager")
 		return 1
 	}
-	reconciler := &controllers.ModelCertificationReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}
+	reconciler := &controllers.ModelCertificationReconciler{Client: mgr.GetClient(), Options: o.reconciler}
+	if o.database.url == "" {
+		setupLog.Info("PostgreSQL mirror is off: --database-url and $" + databaseURLEnv + " are empty")
+	} else {
+		db, err := o.database.open(ctx)
+		if err == nil {
+			err = db.Migrate(ctx)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "manager: database: %v\n", err)
+			return 1
+		}
+		defer db.Close()
+		reconciler.Mirror = db
+		setupLog.Info("PostgreSQL mirror is on", "database", store.MaskDSN(o.database.url))
+	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Unable to set up controller")
 		return 1

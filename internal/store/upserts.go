@@ -150,14 +150,17 @@ WHERE model_id = $1::text AND region = $2::text AND run_id = $3::text AND delete
 	return tag.RowsAffected() == 1, nil
 }
 
-// Delete is the Delete deletion policy: the current row goes, the history stays.
-func (s *Store) Delete(ctx context.Context, modelID, region string) (bool, error) {
+// Delete is the Delete deletion policy: the current row goes, the history stays. Like
+// MarkDeleted it applies only while the row holds runID, so deleting one object cannot remove
+// a row that another object's newer run owns.
+func (s *Store) Delete(ctx context.Context, modelID, region, runID string) (bool, error) {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	tag, err := s.pool.Exec(ctx, `DELETE FROM model_certifications WHERE model_id = $1::text AND region = $2::text`,
-		modelID, region)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM model_certifications
+WHERE model_id = $1::text AND region = $2::text AND run_id = $3::text`,
+		modelID, region, runID)
 	if err != nil {
-		return false, fmt.Errorf("delete %s/%s: %w", modelID, region, err)
+		return false, fmt.Errorf("delete %s/%s run %s: %w", modelID, region, runID, err)
 	}
 	return tag.RowsAffected() == 1, nil
 }

@@ -260,7 +260,7 @@ func TestDeletedRowIsRecreatedByNextWrite(t *testing.T) {
 	}
 	// Someone wipes the row while the run is in progress: the old worker failed here with
 	// "record to update not found".
-	if deleted, err := s.Delete(ctx, "m", "us-east-1"); err != nil || !deleted {
+	if deleted, err := s.Delete(ctx, "m", "us-east-1", "run-1"); err != nil || !deleted {
 		t.Fatalf("Delete = %v, %v; want deleted", deleted, err)
 	}
 	if applied, err := s.RecordResult(ctx, run.result(StatusCertified), testCheckResults); err != nil || !applied {
@@ -268,12 +268,21 @@ func TestDeletedRowIsRecreatedByNextWrite(t *testing.T) {
 	}
 	wantRow(t, s, "m", "run-1", StatusCertified)
 
-	if deleted, err := s.Delete(ctx, "m", "us-east-1"); err != nil || !deleted {
+	if deleted, err := s.Delete(ctx, "m", "us-east-1", "run-1"); err != nil || !deleted {
 		t.Fatalf("Delete = %v, %v; want deleted", deleted, err)
 	}
-	if deleted, err := s.Delete(ctx, "m", "us-east-1"); err != nil || deleted {
+	if deleted, err := s.Delete(ctx, "m", "us-east-1", "run-1"); err != nil || deleted {
 		t.Fatalf("second Delete = %v, %v; want nothing deleted", deleted, err)
 	}
+	// An older run's object cannot delete a newer run's row.
+	newer := testRun{modelID: "m", runID: "run-2", attempt: 2}
+	if _, err := s.RecordStart(ctx, newer.start()); err != nil {
+		t.Fatal(err)
+	}
+	if deleted, err := s.Delete(ctx, "m", "us-east-1", "run-1"); err != nil || deleted {
+		t.Fatalf("Delete with a stale run = %v, %v; want nothing deleted", deleted, err)
+	}
+	wantRow(t, s, "m", "run-2", StatusProcessing)
 	var history int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM certification_runs WHERE run_id = 'run-1'`).Scan(&history); err != nil || history != 1 {
 		t.Fatalf("history after Delete: %d rows, %v; want the run kept", history, err)

@@ -1,0 +1,89 @@
+package controllers
+
+import (
+	"time"
+
+	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
+)
+
+// action is what one reconcile does.
+type action string
+
+const (
+	// actionStart starts a new run: the first, a re-certification, a re-run after a spec
+	// change, or the next attempt after a run was lost (the pool does not know the status's run).
+	actionStart action = "Start"
+	// actionFinish judges the finished run the pool holds and records the verdict.
+	actionFinish action = "Finish"
+	// actionMirror writes the status's verdict to a database that is behind.
+	actionMirror action = "Mirror"
+	// actionWait does nothing until the next run is due (or an event arrives).
+	actionWait action = "Wait"
+)
+
+// runState is what the pool knows of the run named in the status.
+type runState int
+
+const (
+	runUnknown runState = iota
+	runRunning
+	runFinished
+)
+
+// decision is the outcome of planning.
+type decision struct {
+	action action
+	// reason says why, for logs and events.
+	reason string
+	// requeueAfter is when to look again; zero waits for an event (a finished run, a spec change).
+	requeueAfter time.Duration
+}
+
+// plan decides what to do with an object. It is a pure function of the object, the hash of its
+// run-affecting spec (runSpecHash), the clock, what the pool knows of the status's run, and
+// whether the mirror holds the status's verdict.
+func plan(obj *certv1.ModelCertification, specHash string, now time.Time, run runState, mirrorSynced bool) decision {
+	status := &obj.Status
+	if status.Phase == certv1.PhaseProcessing {
+		switch {
+		case run == runFinished:
+			return decision{action: actionFinish, reason: "the run finished"}
+		case run == runRunning:
+			return decision{action: actionWait, reason: "the run is in progress"}
+		case obj.Spec.Suspend:
+			return decision{action: actionWait, reason: "suspended; the interrupted run is not restarted"}
+		default:
+			return decision{action: actionStart, reason: "the run in status was lost; starting the next attempt"}
+		}
+	}
+
+	terminal := status.Phase == certv1.PhaseCertified || status.Phase == certv1.PhaseQualityWarning ||
+		status.Phase == certv1.PhaseFailed
+	if terminal && !mirrorSynced {
+		return decision{action: actionMirror, reason: "the database is behind the status"}
+	}
+	if obj.Spec.Suspend {
+		return decision{action: actionWait, reason: "suspended"}
+	}
+	if !terminal {
+		return decision{action: actionStart, reason: "first run"}
+	}
+	if status.SpecHash != specHash {
+		return decision{action: actionStart, reason: "the spec changed since the last run"}
+	}
+	next, ok := nextRunAt(obj)
+	if !ok || !now.Before(next) {
+		return decision{action: actionStart, reason: "re-certification is due"}
+	}
+	return decision{action: actionWait, reason: "the verdict is current", requeueAfter: next.Sub(now)}
+}
+
+// nextRunAt is when the next run is due: recertifyAfter past the last completed run. It is
+// computed from the spec rather than read from status.nextRunAt, which is empty while
+// suspended, so that editing recertifyAfter or resuming takes effect at once.
+func nextRunAt(obj *certv1.ModelCertification) (time.Time, bool) {
+	if obj.Status.CompletedAt == nil {
+		return time.Time{}, false
+	}
+	return obj.Status.CompletedAt.Add(obj.Spec.RecertifyInterval()), true
+}

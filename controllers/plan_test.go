@@ -1,0 +1,71 @@
+package controllers
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
+)
+
+func TestPlan(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *metav1.Time { t := metav1.NewTime(now.Add(d)); return &t }
+	object := func(phase certv1.Phase, mutate ...func(*certv1.ModelCertification)) *certv1.ModelCertification {
+		obj := &certv1.ModelCertification{}
+		obj.Status.SpecHash = "h1"
+		obj.Status.Phase = phase
+		obj.Spec.RecertifyAfter = &metav1.Duration{Duration: 2 * time.Hour}
+		obj.Status.CompletedAt = at(-time.Hour)
+		for _, m := range mutate {
+			m(obj)
+		}
+		return obj
+	}
+	suspended := func(o *certv1.ModelCertification) { o.Spec.Suspend = true }
+	specChanged := func(o *certv1.ModelCertification) { o.Status.SpecHash = "h0" }
+	due := func(o *certv1.ModelCertification) { o.Status.CompletedAt = at(-2 * time.Hour) }
+	neverCompleted := func(o *certv1.ModelCertification) { o.Status.CompletedAt = nil }
+	validFor := func(o *certv1.ModelCertification) {
+		o.Spec.RecertifyAfter = nil
+		o.Spec.ValidFor = &metav1.Duration{Duration: 90 * time.Minute}
+	}
+
+	tests := []struct {
+		name         string
+		obj          *certv1.ModelCertification
+		run          runState
+		mirrorSynced bool
+		want         decision
+	}{
+		{"new object", object(""), runUnknown, true, decision{action: actionStart, reason: "first run"}},
+		{"pending", object(certv1.PhasePending), runUnknown, true, decision{action: actionStart, reason: "first run"}},
+		{"new object, suspended", object("", suspended), runUnknown, true, decision{action: actionWait, reason: "suspended"}},
+		{"run in progress", object(certv1.PhaseProcessing), runRunning, true, decision{action: actionWait, reason: "the run is in progress"}},
+		{"run finished", object(certv1.PhaseProcessing), runFinished, true, decision{action: actionFinish, reason: "the run finished"}},
+		{"run finished while suspended still finishes", object(certv1.PhaseProcessing, suspended), runFinished, true, decision{action: actionFinish, reason: "the run finished"}},
+		{"run lost in a restart", object(certv1.PhaseProcessing), runUnknown, true, decision{action: actionStart, reason: "the run in status was lost; starting the next attempt"}},
+		{"run lost while suspended", object(certv1.PhaseProcessing, suspended), runUnknown, true, decision{action: actionWait, reason: "suspended; the interrupted run is not restarted"}},
+		{"verdict current", object(certv1.PhaseCertified), runUnknown, true, decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
+		{"warning current", object(certv1.PhaseQualityWarning), runUnknown, true, decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
+		{"failed current", object(certv1.PhaseFailed), runUnknown, true, decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
+		{"re-certification due", object(certv1.PhaseCertified, due), runUnknown, true, decision{action: actionStart, reason: "re-certification is due"}},
+		{"never completed", object(certv1.PhaseFailed, neverCompleted), runUnknown, true, decision{action: actionStart, reason: "re-certification is due"}},
+		{"recertifyAfter defaults to validFor", object(certv1.PhaseCertified, validFor), runUnknown, true, decision{action: actionWait, reason: "the verdict is current", requeueAfter: 30 * time.Minute}},
+		{"spec changed", object(certv1.PhaseCertified, specChanged), runUnknown, true, decision{action: actionStart, reason: "the spec changed since the last run"}},
+		{"mirror behind", object(certv1.PhaseCertified), runUnknown, false, decision{action: actionMirror, reason: "the database is behind the status"}},
+		{"mirror behind comes before a due run", object(certv1.PhaseCertified, due), runUnknown, false, decision{action: actionMirror, reason: "the database is behind the status"}},
+		{"mirror behind while suspended", object(certv1.PhaseFailed, suspended), runUnknown, false, decision{action: actionMirror, reason: "the database is behind the status"}},
+		{"suspended with a current verdict", object(certv1.PhaseCertified, suspended, due), runUnknown, true, decision{action: actionWait, reason: "suspended"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := plan(tt.obj, "h1", now, tt.run, tt.mirrorSynced)
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(decision{})); diff != "" {
+				t.Errorf("plan (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
