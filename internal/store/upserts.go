@@ -88,25 +88,19 @@ WHERE (` + newerRunGuard + `
       IS DISTINCT FROM (` + columnList("EXCLUDED.", updated) + `, NULL)`
 }
 
-// RecordStart mirrors the start of a run: the row becomes PROCESSING for c's run, with no
-// verdict yet. Only the run identity and source of c are used. It reports whether the row
-// changed; false means a replay or a write the row's newer state outranks.
+// RecordStart mirrors the start of a run: the row becomes PROCESSING for c's run. The verdict
+// fields are written as c carries them: during a re-certification the object's status keeps the
+// last verdict, and the row mirrors the status. It reports whether the row changed; false means
+// a replay or a write the row's newer state outranks.
 func (s *Store) RecordStart(ctx context.Context, c Certification) (bool, error) {
-	start := Certification{
-		ModelID:   c.ModelID,
-		Region:    c.Region,
-		Status:    StatusProcessing,
-		RunID:     c.RunID,
-		Attempt:   c.Attempt,
-		StartedAt: c.StartedAt,
-		Source:    c.Source,
-	}
-	if err := validate(start); err != nil {
+	c.Status = StatusProcessing
+	if err := validate(c); err != nil {
 		return false, fmt.Errorf("record start %s/%s: %w", c.ModelID, c.Region, err)
 	}
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	tag, err := s.pool.Exec(ctx, upsertCertificationSQL, certificationFields(&start)...)
+	c.TestResults = nilIfEmpty(c.TestResults)
+	tag, err := s.pool.Exec(ctx, upsertCertificationSQL, certificationFields(&c)...)
 	if err != nil {
 		return false, fmt.Errorf("record start %s/%s run %s: %w", c.ModelID, c.Region, c.RunID, err)
 	}

@@ -47,3 +47,35 @@ func TestViews(t *testing.T) {
 		}
 	}
 }
+
+// A certified model being re-certified stays in certified_models, with its last verdict in the
+// row, until the new run ends: the row mirrors the object's status, which keeps the verdict.
+func TestRecertificationKeepsTheLastVerdict(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	first := testRun{modelID: "m", runID: "run-1", attempt: 1}
+	if _, err := s.RecordResult(ctx, first.result(StatusCertified), testCheckResults); err != nil {
+		t.Fatal(err)
+	}
+	second := testRun{modelID: "m", runID: "run-2", attempt: 2, startedAfter: time.Hour}
+	restart := first.result(StatusCertified) // the status's verdict, carried into the new run
+	restart.RunID, restart.Attempt, restart.StartedAt = second.runID, second.attempt, second.start().StartedAt
+	if applied, err := s.RecordStart(ctx, restart); err != nil || !applied {
+		t.Fatalf("RecordStart = %v, %v", applied, err)
+	}
+	row := mustGet(t, s, "m")
+	if row.Status != StatusProcessing || row.RunID != "run-2" || !row.Passed || row.Score != restart.Score {
+		t.Errorf("row during re-certification = %s run %s passed=%v score=%v; want PROCESSING run-2 with the last verdict",
+			row.Status, row.RunID, row.Passed, row.Score)
+	}
+	if got := countView(t, s, "certified_models"); got != 1 {
+		t.Errorf("certified_models has %d rows during re-certification, want 1", got)
+	}
+	if _, err := s.RecordResult(ctx, second.result(StatusFailed), testCheckResults); err != nil {
+		t.Fatal(err)
+	}
+	if got := countView(t, s, "certified_models"); got != 0 {
+		t.Errorf("certified_models has %d rows after the re-certification failed, want 0", got)
+	}
+}

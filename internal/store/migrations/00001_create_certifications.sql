@@ -87,10 +87,13 @@ CREATE TABLE certification_runs (
 
 CREATE INDEX certification_runs_model_idx ON certification_runs (model_id, region, started_at DESC);
 
--- Read views for consumers; none of them shows rows whose object was deleted.
+-- Read views for consumers; none of them shows rows whose object was deleted. A model being
+-- re-certified keeps its last verdict (passed) until the new run ends, so it stays certified
+-- until then, as long as that verdict has not expired.
 CREATE VIEW certified_models AS
     SELECT * FROM model_certifications
-    WHERE status = 'CERTIFIED' AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > now());
+    WHERE (status = 'CERTIFIED' OR (status = 'PROCESSING' AND passed))
+      AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > now());
 
 CREATE VIEW failed_models AS
     SELECT * FROM model_certifications
