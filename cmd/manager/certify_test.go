@@ -91,7 +91,8 @@ func TestCertifyPersonas(t *testing.T) {
 			wantScore: scoreOf(1, all), wantFailed: inferenceChecks()},
 		// Only availability and streaming pass: an empty answer still streams one (empty) delta.
 		{model: "sim.empty-answers-v1", wantStatus: certify.VerdictFailed, wantCategory: certify.CategoryQuality,
-			wantScore: scoreOf(2, all), wantFailed: slices.DeleteFunc(inferenceChecks(), func(n string) bool { return n == "streaming" })},
+			// Only availability passes: empty text fails every inference check, streaming included.
+			wantScore: scoreOf(1, all), wantFailed: inferenceChecks()},
 		// One failed check of 14 scores 92.9, above the certify score of 80.
 		{model: "sim.ignores-system-prompt-v1", wantStatus: certify.VerdictCertified, wantCategory: certify.CategoryQuality,
 			wantScore: scoreOf(all-1, all), wantFailed: []string{"system-prompt"}},

@@ -19,7 +19,8 @@ func (s CallStats) Retries() int64 { return s.Attempts - s.Calls }
 
 // attemptCounter is a pair of smithy middlewares: one counts operations as they start, the
 // other sits after the retry middleware and so sees every attempt, including failed ones
-// (retry.GetAttemptResults only reaches the caller on success).
+// (retry.GetAttemptResults only reaches the caller on success). Besides the client's totals it
+// counts the attempts of one call into the counter withCallAttempts put in the call's context.
 type attemptCounter struct {
 	calls, attempts atomic.Int64
 }
@@ -38,8 +39,22 @@ func (a *attemptCounter) addTo(stack *middleware.Stack) error {
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
 			middleware.FinalizeOutput, middleware.Metadata, error) {
 			a.attempts.Add(1)
+			if call, ok := ctx.Value(callAttemptsKey{}).(*atomic.Int64); ok {
+				call.Add(1)
+			}
 			return next.HandleFinalize(ctx, in)
 		}), "Retry", middleware.After)
+}
+
+type callAttemptsKey struct{}
+
+// withCallAttempts returns a context whose call's attempts are counted, and a function that
+// reports the retries among them (attempts beyond the first).
+func withCallAttempts(ctx context.Context) (context.Context, func() int) {
+	attempts := &atomic.Int64{}
+	return context.WithValue(ctx, callAttemptsKey{}, attempts), func() int {
+		return int(max(attempts.Load()-1, 0))
+	}
 }
 
 func (a *attemptCounter) stats() CallStats {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/google/go-cmp/cmp"
 	"image"
 	"image/color"
 	"image/png"
@@ -269,14 +270,21 @@ func TestThrottlingIsRetriedBySDK(t *testing.T) {
 	sim, endpoint := startSim(t)
 	c := newSimClient(t, endpoint, "sim.throttled-v1")
 	const calls = 3
+	var retries []int
 	for range calls {
-		if _, err := c.Converse(context.Background(), certify.Request{
+		resp, err := c.Converse(context.Background(), certify.Request{
 			Messages: []certify.Message{{Role: certify.RoleUser, Text: "Say hello."}},
-		}); err != nil {
+		})
+		if err != nil {
 			t.Fatalf("Converse: %v", err)
 		}
+		retries = append(retries, resp.Retries)
 	}
-	// The simulator throttles attempts 1 and 4: 5 attempts make 3 successes.
+	// The simulator throttles attempts 1 and 4: 5 attempts make 3 successes, the first and the
+	// third call each retried once.
+	if diff := cmp.Diff([]int{1, 0, 1}, retries); diff != "" {
+		t.Errorf("retries per call (-want +got):\n%s", diff)
+	}
 	stats, received := c.Stats(), sim.Calls("sim.throttled-v1").Converse
 	if stats.Calls != calls || stats.Attempts != 5 || received != 5 {
 		t.Fatalf("stats %+v, simulator received %d; want 3 calls in 5 attempts", stats, received)

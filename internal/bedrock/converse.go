@@ -19,6 +19,7 @@ func (c *Client) Converse(ctx context.Context, req certify.Request) (certify.Res
 	if err != nil {
 		return certify.Response{}, fmt.Errorf("converse %s: %w", c.modelID, configurationError(err))
 	}
+	ctx, retries := withCallAttempts(ctx)
 	start := time.Now()
 	out, err := c.runtime.Converse(ctx, &bedrockruntime.ConverseInput{
 		ModelId:         aws.String(c.modelID),
@@ -28,12 +29,14 @@ func (c *Client) Converse(ctx context.Context, req certify.Request) (certify.Res
 		ToolConfig:      in.toolConfig,
 	})
 	if err != nil {
-		return certify.Response{}, fmt.Errorf("converse %s: %w", c.modelID, Classify(err))
+		failed := certify.Response{Latency: time.Since(start), Retries: retries()}
+		return failed, fmt.Errorf("converse %s: %w", c.modelID, Classify(err))
 	}
 	resp := certify.Response{
 		StopReason: certify.StopReason(out.StopReason),
 		Usage:      usage(out.Usage),
 		Latency:    time.Since(start),
+		Retries:    retries(),
 	}
 	if msg, ok := out.Output.(*rttypes.ConverseOutputMemberMessage); ok {
 		if err := readContent(msg.Value.Content, &resp); err != nil {

@@ -19,6 +19,7 @@ func (c *Client) ConverseStream(ctx context.Context, req certify.Request) (certi
 	if err != nil {
 		return certify.StreamResponse{}, fmt.Errorf("converse stream %s: %w", c.modelID, configurationError(err))
 	}
+	ctx, retries := withCallAttempts(ctx)
 	start := time.Now()
 	out, err := c.runtime.ConverseStream(ctx, &bedrockruntime.ConverseStreamInput{
 		ModelId:         aws.String(c.modelID),
@@ -28,12 +29,13 @@ func (c *Client) ConverseStream(ctx context.Context, req certify.Request) (certi
 		ToolConfig:      in.toolConfig,
 	})
 	if err != nil {
-		return certify.StreamResponse{}, fmt.Errorf("converse stream %s: %w", c.modelID, Classify(err))
+		failed := certify.StreamResponse{Latency: time.Since(start), Retries: retries()}
+		return failed, fmt.Errorf("converse stream %s: %w", c.modelID, Classify(err))
 	}
 	stream := out.GetStream()
 	defer stream.Close()
 
-	var resp certify.StreamResponse
+	resp := certify.StreamResponse{Retries: retries()}
 	for event := range stream.Events() {
 		switch e := event.(type) {
 		case *rttypes.ConverseStreamOutputMemberContentBlockDelta:

@@ -21,7 +21,7 @@ func checkAvailability(ctx context.Context, m Model) (info ModelInfo, result Res
 	latency := time.Since(start)
 	switch {
 	case err != nil:
-		result = callFailed(ctx, latency, Usage{}, fmt.Errorf("describe: %w", err))
+		result = callFailed(ctx, cost{latency: latency}, fmt.Errorf("describe: %w", err))
 		usable = !result.Category.Critical()
 	case !info.Accessible:
 		result = Result{Status: CheckFailed, Latency: latency, Category: accessCategory(info.AccessError), Errored: true, Message: "model is not accessible"}

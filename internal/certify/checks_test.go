@@ -94,6 +94,7 @@ func TestChecks(t *testing.T) {
 		{"streaming passes", "streaming", goodModel(), pass, "time to first token 2ms"},
 		{"streaming no delta", "streaming", withStream(func(r *StreamResponse) { r.ContentDeltas = 0 }), quality, "no content delta"},
 		{"streaming no messageStop", "streaming", withStream(func(r *StreamResponse) { r.MessageStop = false }), quality, "without messageStop"},
+		{"streaming empty deltas", "streaming", withStream(func(r *StreamResponse) { r.Text = "" }), quality, "no text"},
 		{"streaming error", "streaming", &fakeModel{stream: func(context.Context, Request) (StreamResponse, error) {
 			return StreamResponse{}, throttled
 		}}, outcome{CheckFailed, CategoryRateLimit, true}, "too many requests"},
@@ -241,5 +242,30 @@ func TestQuoteAnswer(t *testing.T) {
 		if got := quoteAnswer(tt.in); got != tt.want {
 			t.Errorf("quoteAnswer(%q) = %s, want %s", tt.in, got, tt.want)
 		}
+	}
+}
+
+// Retries the adapter reports reach the result, on answers and on errors, summed over a
+// check's calls, so that the rating's resilience sees them.
+func TestChecksCarryRetries(t *testing.T) {
+	throttled := &ModelError{Category: CategoryRateLimit, Temporary: true, Message: "too many requests"}
+	tests := []struct {
+		name  string
+		check string
+		model Model
+		want  int
+	}{
+		{"answered after retries", "basic-prompt", withAnswer("Hi", func(r *Response) { r.Retries = 2 }), 2},
+		{"gave up after retries", "basic-prompt", answering(Response{Retries: 4}, throttled), 4},
+		{"both consistency calls count", "consistency", withAnswer("What is 2 + 2? Answer with just the number.", func(r *Response) { r.Retries = 1 }), 2},
+		{"stream retries", "streaming", withStream(func(r *StreamResponse) { r.Retries = 3 }), 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := checkNamed(t, tt.check).run(t.Context(), tt.model, checkEnv{Interval: time.Millisecond})
+			if got.Retries != tt.want {
+				t.Errorf("Retries = %d, want %d", got.Retries, tt.want)
+			}
+		})
 	}
 }

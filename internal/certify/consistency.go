@@ -11,25 +11,25 @@ import (
 // Differing answers still pass (sampling may vary) but are noted in the message.
 func checkConsistency(ctx context.Context, m Model, env checkEnv) Result {
 	first, err := converse(ctx, m, consistencyRequest)
-	latency, usage := first.Latency, usageOf(first.Usage)
+	spent := costOf(first)
 	if err != nil {
-		return callFailed(ctx, latency, usage, fmt.Errorf("first call: %w", err))
+		return callFailed(ctx, spent, fmt.Errorf("first call: %w", err))
 	}
 	if err := sleep(ctx, env.Interval); err != nil {
-		return callFailed(ctx, latency, usage, fmt.Errorf("between calls: %w", err))
+		return callFailed(ctx, spent, fmt.Errorf("between calls: %w", err))
 	}
 	second, err := converse(ctx, m, consistencyRequest)
-	latency, usage = latency+second.Latency, usage.Add(usageOf(second.Usage))
+	spent = spent.plus(costOf(second))
 	if err != nil {
-		return callFailed(ctx, latency, usage, fmt.Errorf("second call: %w", err))
+		return callFailed(ctx, spent, fmt.Errorf("second call: %w", err))
 	}
 	if err := requireText(first); err != nil {
-		return answered(latency, usage, fmt.Errorf("first call: %w", err))
+		return answered(spent, fmt.Errorf("first call: %w", err))
 	}
 	if err := requireText(second); err != nil {
-		return answered(latency, usage, fmt.Errorf("second call: %w", err))
+		return answered(spent, fmt.Errorf("second call: %w", err))
 	}
-	result := answered(latency, usage, nil)
+	result := answered(spent, nil)
 	if a, b := strings.TrimSpace(first.Text), strings.TrimSpace(second.Text); a != b {
 		result.Message = fmt.Sprintf("answers differ: %s then %s", quoteAnswer(a), quoteAnswer(b))
 	}

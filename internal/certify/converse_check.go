@@ -11,9 +11,9 @@ func converseCheck(req Request, inspect inspector) checkFunc {
 	return func(ctx context.Context, m Model, _ checkEnv) Result {
 		resp, err := converse(ctx, m, req)
 		if err != nil {
-			return callFailed(ctx, resp.Latency, usageOf(resp.Usage), err)
+			return callFailed(ctx, costOf(resp), err)
 		}
-		return answered(resp.Latency, usageOf(resp.Usage), inspect(resp))
+		return answered(costOf(resp), inspect(resp))
 	}
 }
 

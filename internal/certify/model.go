@@ -110,6 +110,9 @@ type Response struct {
 	// Usage is nil when the service reported none.
 	Usage   *Usage
 	Latency time.Duration
+	// Retries counts the attempts beyond the first that the call took (throttling, 5xx); the
+	// adapter fills it on errors too. It feeds the rating's resilience.
+	Retries int
 }
 
 // StreamResponse is the answer to a ConverseStream call, consumed to its end.
@@ -123,4 +126,6 @@ type StreamResponse struct {
 	TimeToFirstToken time.Duration
 	Usage            *Usage
 	Latency          time.Duration
+	// Retries counts the attempts beyond the first that opening the stream took.
+	Retries int
 }

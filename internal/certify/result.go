@@ -30,7 +30,7 @@ type Result struct {
 	// call failed, and CategoryNone for passed and skipped checks.
 	Category ErrorCategory
 	Usage    Usage
-	// Retries counts the retries the adapter made on the check's calls; 0 until adapters report it.
+	// Retries counts the retries the adapter made on the check's calls.
 	Retries int
 	// Errored reports that a call returned an error, as opposed to the model answering wrongly.
 	Errored bool
@@ -76,24 +76,41 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 // maxMessageLen, in characters, keeps messages short enough for a status field and a log line.
 const maxMessageLen = 200
 
+// cost is what a check's calls took: time, tokens and retries.
+type cost struct {
+	latency time.Duration
+	usage   Usage
+	retries int
+}
+
+func (c cost) plus(o cost) cost {
+	return cost{latency: c.latency + o.latency, usage: c.usage.Add(o.usage), retries: c.retries + o.retries}
+}
+
+func costOf(resp Response) cost {
+	return cost{latency: resp.Latency, usage: usageOf(resp.Usage), retries: resp.Retries}
+}
+
 // answered is the result of a check whose calls succeeded: it passes when problem is nil and
 // fails with QUALITY_ISSUE otherwise.
-func answered(latency time.Duration, usage Usage, problem error) Result {
+func answered(c cost, problem error) Result {
+	r := Result{Status: CheckPassed, Latency: c.latency, Usage: c.usage, Retries: c.retries}
 	if problem != nil {
-		return Result{Status: CheckFailed, Latency: latency, Usage: usage, Category: CategoryQuality, Message: shorten(problem.Error())}
+		r.Status, r.Category, r.Message = CheckFailed, CategoryQuality, shorten(problem.Error())
 	}
-	return Result{Status: CheckPassed, Latency: latency, Usage: usage}
+	return r
 }
 
 // callFailed is the result of a check whose call returned err, classified by CategoryOf. A
 // call cut short by the check's own deadline is a TIMEOUT even when the adapter's error does
 // not say so.
-func callFailed(ctx context.Context, latency time.Duration, usage Usage, err error) Result {
+func callFailed(ctx context.Context, c cost, err error) Result {
 	category := CategoryOf(err)
 	if category == CategoryUnknown && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		category = CategoryTimeout
 	}
-	return Result{Status: CheckFailed, Latency: latency, Usage: usage, Category: category, Errored: true, Message: shorten(errorMessage(err))}
+	return Result{Status: CheckFailed, Latency: c.latency, Usage: c.usage, Retries: c.retries, Category: category,
+		Errored: true, Message: shorten(errorMessage(err))}
 }
 
 // skipped is the result of a check that was not run.

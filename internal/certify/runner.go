@@ -176,7 +176,7 @@ func runCheck(ctx context.Context, m Model, c Check, env checkEnv, perCall time.
 	case slots <- struct{}{}:
 		defer func() { <-slots }()
 	case <-ctx.Done():
-		result := callFailed(ctx, 0, Usage{}, fmt.Errorf("not run: %w", ctx.Err()))
+		result := callFailed(ctx, cost{}, fmt.Errorf("not run: %w", ctx.Err()))
 		result.Name = c.Name
 		return result
 	}

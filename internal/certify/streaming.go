@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -15,17 +16,20 @@ func checkStreaming(ctx context.Context, m Model, _ checkEnv) Result {
 	if resp.Latency == 0 {
 		resp.Latency = time.Since(start)
 	}
+	spent := cost{latency: resp.Latency, usage: usageOf(resp.Usage), retries: resp.Retries}
 	if err != nil {
-		return callFailed(ctx, resp.Latency, usageOf(resp.Usage), fmt.Errorf("converse stream: %w", err))
+		return callFailed(ctx, spent, fmt.Errorf("converse stream: %w", err))
 	}
 	var problem error
 	switch {
 	case resp.ContentDeltas == 0:
 		problem = errors.New("no content delta received")
+	case strings.TrimSpace(resp.Text) == "":
+		problem = fmt.Errorf("%d content deltas but no text", resp.ContentDeltas)
 	case !resp.MessageStop:
 		problem = fmt.Errorf("stream ended without messageStop after %d content deltas", resp.ContentDeltas)
 	}
-	result := answered(resp.Latency, usageOf(resp.Usage), problem)
+	result := answered(spent, problem)
 	if problem == nil {
 		result.Message = fmt.Sprintf("time to first token %s", resp.TimeToFirstToken.Round(time.Millisecond))
 	}
