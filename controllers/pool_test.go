@@ -1,0 +1,130 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
+	"github.com/modelcert/modelcert-operator/internal/certify"
+)
+
+// gate is a job that records how many of its kind run at once and waits to be released.
+type gate struct {
+	release       chan struct{}
+	running, peak atomic.Int32
+	perTarget     sync.Map // target → *atomic.Int32 running
+	perTargetPeak atomic.Int32
+}
+
+func (g *gate) job(target string) job {
+	return func(ctx context.Context, progress func(done, total int)) certify.Report {
+		v, _ := g.perTarget.LoadOrStore(target, &atomic.Int32{})
+		mine := v.(*atomic.Int32)
+		peak(&g.peak, g.running.Add(1))
+		peak(&g.perTargetPeak, mine.Add(1))
+		defer g.running.Add(-1)
+		defer mine.Add(-1)
+		progress(1, 2)
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+		}
+		return certify.Report{ModelID: target}
+	}
+}
+
+func peak(p *atomic.Int32, v int32) {
+	for {
+		old := p.Load()
+		if v <= old || p.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
+
+func object(name string) *certv1.ModelCertification {
+	return &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}}
+}
+
+func TestRunPoolBoundsConcurrency(t *testing.T) {
+	pool := newRunPool(3, 2, time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = pool.Start(ctx) }()
+
+	g := &gate{release: make(chan struct{})}
+	// Six runs of one model and three of another: at most 3 at once, at most 2 per model.
+	for i := range 9 {
+		target := "a@us-east-1"
+		if i >= 6 {
+			target = "b@us-east-1"
+		}
+		name := fmt.Sprintf("obj-%d", i)
+		pool.submit(object(name), "run-"+name, target, g.job(target))
+	}
+	for deadline := time.Now().Add(10 * time.Second); g.running.Load() < 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d runs in progress, want 3 (the global bound)", g.running.Load())
+		}
+	}
+	close(g.release)
+
+	woken := map[string]bool{}
+	for len(woken) < 9 {
+		select {
+		case ev := <-pool.Events:
+			woken[ev.Object.GetName()] = true
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d of 9 runs woke their object", len(woken))
+		}
+	}
+	if g.peak.Load() != 3 || g.perTargetPeak.Load() != 2 {
+		t.Errorf("peak concurrency %d (per model %d), want 3 (2)", g.peak.Load(), g.perTargetPeak.Load())
+	}
+	for i := range 9 {
+		key := types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("obj-%d", i)}
+		if state, _, _ := pool.state(key, "run-"+key.Name); state != runFinished {
+			t.Errorf("%s: state %d, want finished", key.Name, state)
+		}
+	}
+}
+
+// A run replaced by a newer one of the same object is cancelled and never reports; the pool
+// knows only the newer run.
+func TestRunPoolReplacesRuns(t *testing.T) {
+	pool := newRunPool(4, 4, time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = pool.Start(ctx) }()
+
+	g := &gate{release: make(chan struct{})}
+	obj := object("nova")
+	pool.submit(obj, "run-1", "m@r", g.job("m@r"))
+	pool.submit(obj, "run-2", "m@r", func(context.Context, func(int, int)) certify.Report {
+		return certify.Report{ModelID: "second"}
+	})
+	select {
+	case <-pool.Events:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second run did not report")
+	}
+	key := types.NamespacedName{Namespace: "ns", Name: "nova"}
+	if state, _, _ := pool.state(key, "run-1"); state != runUnknown {
+		t.Errorf("replaced run-1: state %d, want unknown", state)
+	}
+	if state, report, _ := pool.state(key, "run-2"); state != runFinished || report.ModelID != "second" {
+		t.Errorf("run-2: state %d report %q, want finished", state, report.ModelID)
+	}
+	select {
+	case ev := <-pool.Events:
+		t.Errorf("the cancelled run woke its object: %v", ev.Object.GetName())
+	case <-time.After(200 * time.Millisecond):
+	}
+}
