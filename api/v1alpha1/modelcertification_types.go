@@ -354,7 +354,7 @@ type ModelCertificationStatus struct {
 // +kubebuilder:printcolumn:name="Badge",type=string,JSONPath=`.status.badge`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`,priority=1
-// +kubebuilder:printcolumn:name="Valid-Until",type=date,JSONPath=`.status.validUntil`,priority=1
+// +kubebuilder:printcolumn:name="Valid-Until",type=string,JSONPath=`.status.validUntil`,priority=1
 // +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 type ModelCertification struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -1,5 +1,5 @@
-// Package testenv gives tests the real control plane: a kube-apiserver and etcd started by envtest
-// with this operator's CRDs installed, a client, a kubeconfig file and the matching kubectl.
+// Package testenv gives tests and the demo the real control plane: a kube-apiserver and etcd
+// started by envtest with this operator's CRDs installed, a client, a kubeconfig file and kubectl.
 package testenv
 
 import (
@@ -53,7 +53,7 @@ var errNoAssets = errors.New("KUBEBUILDER_ASSETS is not set: run the tests with 
 // KUBEBUILDER_ASSETS the test is skipped on a developer's machine and fails in CI.
 func Require(t testing.TB) *Env {
 	t.Helper()
-	sharedOnce.Do(func() { shared, sharedErr = start() })
+	sharedOnce.Do(func() { shared, sharedErr = Start() })
 	if errors.Is(sharedErr, errNoAssets) && os.Getenv("CI") == "" {
 		t.Skip(sharedErr.Error())
 	}
@@ -67,7 +67,7 @@ func Require(t testing.TB) *Env {
 func Run(m *testing.M) int {
 	code := m.Run()
 	if shared != nil {
-		if err := shared.stop(); err != nil {
+		if err := shared.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "testenv: stop control plane: %v\n", err)
 		}
 	}
@@ -80,7 +80,9 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-func start() (*Env, error) {
+// Start starts a control plane from the binaries in $KUBEBUILDER_ASSETS (make control-plane
+// builds them) with the CRDs of config/crd/bases installed.
+func Start() (*Env, error) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		return nil, errNoAssets
@@ -104,7 +106,7 @@ func start() (*Env, error) {
 	}
 	e.Kubeconfig = filepath.Join(e.dir, "kubeconfig")
 	if err := os.WriteFile(e.Kubeconfig, env.KubeConfig, 0o600); err != nil {
-		return nil, errors.Join(err, e.stop())
+		return nil, errors.Join(err, e.Stop())
 	}
 	e.KubectlPath = os.Getenv("MODELCERT_KUBECTL")
 	if e.KubectlPath == "" {
@@ -113,7 +115,8 @@ func start() (*Env, error) {
 	return e, nil
 }
 
-func (e *Env) stop() error {
+// Stop stops the control plane and removes its files.
+func (e *Env) Stop() error {
 	if e.dir != "" {
 		os.RemoveAll(e.dir)
 	}
