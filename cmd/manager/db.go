@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -81,7 +82,7 @@ func runDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	diffs, err := checkConsistency(ctx, db, *kubeconfig, *namespace)
 	if err != nil {
-		fmt.Fprintf(stderr, "manager db check: %v\n", err)
+		fmt.Fprintf(stderr, "manager db check: %s\n", oneLine(err))
 		return 1
 	}
 	for _, d := range diffs {
@@ -93,6 +94,16 @@ func runDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "status and database agree")
 	return 0
+}
+
+// oneLine folds a multi-line error (pgx lists each address it tried on a line of its own) into
+// the one line a command prints.
+func oneLine(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	return strings.Join(lines, " ")
 }
 
 // checkConsistency lists the objects through the API server and compares them with the rows.

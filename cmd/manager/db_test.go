@@ -90,3 +90,18 @@ func TestDBCheckUsage(t *testing.T) {
 		}
 	}
 }
+
+// An operator started against a database it cannot reach says so on one line, with the
+// password masked, and exits 1 rather than running without its mirror unnoticed.
+func TestOperatorReportsAnUnreachableDatabase(t *testing.T) {
+	env := testenv.Require(t)
+	var stdout, stderr bytes.Buffer
+	code := dispatch(context.Background(), []string{"--kubeconfig", env.Kubeconfig,
+		"--database-url", "postgres://admin:hunter2@127.0.0.1:1/db", "--db-query-timeout", "2s",
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0"}, &stdout, &stderr)
+	out := stderr.String()
+	if code != 1 || strings.Count(strings.TrimSpace(out), "\n") != 0 || !strings.Contains(out, "manager: database:") ||
+		strings.Contains(out, "hunter2") || !strings.Contains(out, "admin:xxxxx@") {
+		t.Errorf("exit %d, stderr %q; want exit 1 and one line naming the database with its password masked", code, out)
+	}
+}

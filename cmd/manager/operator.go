@@ -133,7 +133,7 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 			err = db.Migrate(ctx)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "manager: database: %v\n", err)
+			fmt.Fprintf(stderr, "manager: database: %s\n", oneLine(err))
 			return 1
 		}
 		defer db.Close()
