@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"github.com/modelcert/modelcert-operator/internal/testenv"
 	"sync"
 	"testing"
 )
@@ -45,7 +46,7 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 
 func TestConcurrentMigratorsBothSucceed(t *testing.T) {
 	t.Parallel()
-	dsn := newTestDatabase(t)
+	dsn := testenv.Database(t)
 	const replicas = 4
 	stores := make([]*Store, replicas)
 	for i := range stores {
@@ -79,7 +80,7 @@ func TestConcurrentMigratorsBothSucceed(t *testing.T) {
 
 func TestWritesWorkOnConnectionsOpenedBeforeTheSchema(t *testing.T) {
 	t.Parallel()
-	dsn := newTestDatabase(t)
+	dsn := testenv.Database(t)
 	early := openTestStore(t, dsn) // its connection could not prepare the writes
 	if err := openTestStore(t, dsn).Migrate(context.Background()); err != nil {
 		t.Fatal(err)

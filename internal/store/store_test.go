@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"github.com/modelcert/modelcert-operator/internal/testenv"
 	"io"
 	"net"
 	"strings"
@@ -95,7 +96,7 @@ func TestOpenGivesUpOnASilentServer(t *testing.T) {
 
 func TestClosedStoreReturnsErrors(t *testing.T) {
 	t.Parallel()
-	s := openTestStore(t, newTestDatabase(t))
+	s := openTestStore(t, testenv.Database(t))
 	s.Close()
 	within(t, 3*time.Second, "RecordStart on a closed store", func() error {
 		_, err := s.RecordStart(context.Background(), testRun{modelID: "m", runID: "run-1"}.start())
@@ -172,7 +173,7 @@ func (p *cuttableProxy) Cut() {
 
 func TestLostDatabaseReturnsErrorsWithinTheTimeout(t *testing.T) {
 	t.Parallel()
-	dsn := newTestDatabase(t)
+	dsn := testenv.Database(t)
 	direct := openTestStore(t, dsn)
 	if err := direct.Migrate(context.Background()); err != nil {
 		t.Fatal(err)

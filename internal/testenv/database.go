@@ -7,46 +7,54 @@ import (
 	"net/url"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// Database creates an empty database on the test PostgreSQL server for one test, drops it
-// afterwards, and returns its URL. Without MODELCERT_TEST_DATABASE_URL the test is skipped on a
-// developer's machine and fails in CI.
+// Database creates an empty database of its own for one test on the server at
+// $MODELCERT_TEST_DATABASE_URL, drops it on cleanup, and returns its URL. Without the variable
+// the test is skipped on a developer's machine and fails in CI.
 func Database(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("MODELCERT_TEST_DATABASE_URL")
-	if base == "" {
+	serverURL := os.Getenv("MODELCERT_TEST_DATABASE_URL")
+	if serverURL == "" {
 		msg := "MODELCERT_TEST_DATABASE_URL is not set: run the tests with `make test`, which starts PostgreSQL"
 		if os.Getenv("CI") == "" {
 			t.Skip(msg)
 		}
 		t.Fatal(msg)
 	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to the test database server: %v", err)
+	suffix := make([]byte, 8)
+	if _, err := rand.Read(suffix); err != nil {
+		t.Fatal(err)
 	}
-	defer admin.Close(ctx)
-	suffix := make([]byte, 6)
-	_, _ = rand.Read(suffix)
-	name := "test_" + hex.EncodeToString(suffix)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	name := "modelcert_test_" + hex.EncodeToString(suffix)
+
+	admin := func(sql string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, serverURL)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.Background())
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := admin("CREATE DATABASE " + name); err != nil {
 		t.Fatalf("create database %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			return
+		if err := admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
 		}
-		defer conn.Close(context.Background())
-		_, _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse MODELCERT_TEST_DATABASE_URL: %v", err)
+
+	u, err := url.Parse(serverURL)
+	if err != nil || u.Scheme == "" {
+		// key=value form: a later dbname overrides an earlier one.
+		return serverURL + " dbname=" + name
 	}
 	u.Path = "/" + name
 	return u.String()
