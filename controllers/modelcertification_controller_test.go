@@ -340,3 +340,50 @@ func TestSuspendedObjectDoesNotRun(t *testing.T) {
 		t.Errorf("kubectl get -o wide header (-want +got):\n%s", diff)
 	}
 }
+
+// Credentials come from a Secret in the object's namespace (the simulator refuses the key
+// EXPIRED, which proves the Secret's keys sign the calls rather than the operator's own); a
+// Secret that is missing fails the run with CONFIGURATION_ERROR and names it, without calling
+// the model.
+func TestCredentialsFromSecret(t *testing.T) {
+	env := testenv.Require(t)
+	ns := env.Namespace(t)
+	sim, endpoint := startSimulator(t)
+	startOperator(t, env, ns, &controllers.ModelCertificationReconciler{})
+
+	secret := `apiVersion: v1
+kind: Secret
+metadata:
+  name: aws
+stringData:
+  accessKeyId: AKIDFROMSECRET
+  secretAccessKey: from-secret
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: expired
+stringData:
+  accessKeyId: ` + bedrocksim.ExpiredAccessKey + `
+  secretAccessKey: expired
+`
+	apply(t, env, ns, secret)
+	credentials := "  credentials:\n    secretRef:\n      name: %s\n"
+	apply(t, env, ns, manifest("with-secret", "amazon.nova-lite-v1:0", endpoint, fmt.Sprintf(credentials, "aws")))
+	apply(t, env, ns, manifest("missing-secret", "anthropic.claude-3-haiku-20240307-v1:0", endpoint, fmt.Sprintf(credentials, "nowhere")))
+	apply(t, env, ns, manifest("expired-secret", "amazon.nova-micro-v1:0", endpoint, fmt.Sprintf(credentials, "expired")))
+
+	waitFor(t, env, ns, "with-secret", "condition=Certified")
+	waitFor(t, env, ns, "missing-secret", "jsonpath={.status.phase}=Failed")
+	obj := get(t, env, ns, "missing-secret")
+	if obj.Status.ErrorCategory != "CONFIGURATION_ERROR" || !strings.Contains(obj.Status.ErrorMessage, "nowhere") {
+		t.Errorf("missing Secret: %s %q, want CONFIGURATION_ERROR naming the Secret", obj.Status.ErrorCategory, obj.Status.ErrorMessage)
+	}
+	if calls := sim.Calls("anthropic.claude-3-haiku-20240307-v1:0"); calls != (bedrocksim.CallCounts{}) {
+		t.Errorf("a run without credentials called the model: %+v", calls)
+	}
+	waitFor(t, env, ns, "expired-secret", "jsonpath={.status.phase}=Failed")
+	if got := get(t, env, ns, "expired-secret").Status.ErrorCategory; got != "AUTHENTICATION_ERROR" {
+		t.Errorf("expired keys from the Secret: category %s, want AUTHENTICATION_ERROR", got)
+	}
+}
