@@ -39,3 +39,31 @@ func TestCheckNameEnumMatchesBattery(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryFieldIsDocumented walks the CRD's schema: every field under spec and status must
+// carry a description, which is what `kubectl explain` shows.
+func TestEveryFieldIsDocumented(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "crd", "bases", "certification.modelcert.io_modelcertifications.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crd apiextensionsv1.CustomResourceDefinition
+	if err := yaml.Unmarshal(raw, &crd); err != nil {
+		t.Fatalf("decode CRD: %v", err)
+	}
+	var walk func(path string, s apiextensionsv1.JSONSchemaProps)
+	walk = func(path string, s apiextensionsv1.JSONSchemaProps) {
+		for name, prop := range s.Properties {
+			if prop.Description == "" {
+				t.Errorf("%s.%s has no description", path, name)
+			}
+			walk(path+"."+name, prop)
+		}
+		if s.Items != nil && s.Items.Schema != nil {
+			walk(path+"[]", *s.Items.Schema)
+		}
+	}
+	root := crd.Spec.Versions[0].Schema.OpenAPIV3Schema
+	walk("spec", root.Properties["spec"])
+	walk("status", root.Properties["status"])
+}

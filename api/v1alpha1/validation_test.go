@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -116,5 +117,25 @@ func TestSamplesAreValid(t *testing.T) {
 	samples := testenv.RepoRoot() + "/config/samples"
 	if out, stderr, err := env.Kubectl("", "apply", "-n", ns, "-k", samples); err != nil {
 		t.Fatalf("kubectl apply -k %s: %v\n%s%s", samples, err, out, stderr)
+	}
+}
+
+// TestKubectlExplain reads the field docs as a user would.
+func TestKubectlExplain(t *testing.T) {
+	env := testenv.Require(t)
+	// The API server publishes a new CRD's OpenAPI a few seconds after installing it.
+	var out, stderr string
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		out, stderr, err = env.Kubectl("", "explain", "modelcertification.spec.policy.warnScore")
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("kubectl explain: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, "lowest score that gives QualityWarning rather than Failed") {
+		t.Errorf("kubectl explain does not show the field's doc:\n%s", out)
 	}
 }
