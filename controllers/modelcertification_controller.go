@@ -26,6 +26,9 @@ import (
 	"github.com/modelcert/modelcert-operator/internal/store"
 )
 
+// secretReadTimeout bounds the read of a credentials Secret.
+const secretReadTimeout = 10 * time.Second
+
 // Finalizer holds a deleted object until its mirror row is handled per spec.deletionPolicy.
 const Finalizer = "certification.modelcert.io/finalizer"
 
@@ -377,6 +380,8 @@ func (r *ModelCertificationReconciler) modelConfig(ctx context.Context, obj *cer
 	}
 	name := obj.Spec.Credentials.SecretRef.Name
 	secret := &corev1.Secret{}
+	ctx, cancel := context.WithTimeout(ctx, secretReadTimeout)
+	defer cancel()
 	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, secret); err != nil {
 		return cfg, fmt.Errorf("read credentials secret %s/%s: %w", obj.Namespace, name, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
+	"github.com/modelcert/modelcert-operator/internal/certify"
 )
 
 // action is what one reconcile does.
@@ -78,12 +79,21 @@ func plan(obj *certv1.ModelCertification, specHash string, now time.Time, run ru
 	return decision{action: actionWait, reason: "the verdict is current", requeueAfter: next.Sub(now)}
 }
 
-// nextRunAt is when the next run is due: recertifyAfter past the last completed run. It is
-// computed from the spec rather than read from status.nextRunAt, which is empty while
-// suspended, so that editing recertifyAfter or resuming takes effect at once.
+// temporaryFailureRetry is how soon a run that failed for a temporary reason (throttling,
+// timeouts, the network) is tried again, rather than after the full recertifyAfter.
+const temporaryFailureRetry = 5 * time.Minute
+
+// nextRunAt is when the next run is due: recertifyAfter past the last completed run, or sooner
+// after a failure the category calls temporary. It is computed from the spec rather than read
+// from status.nextRunAt, which is empty while suspended, so that editing recertifyAfter or
+// resuming takes effect at once.
 func nextRunAt(obj *certv1.ModelCertification) (time.Time, bool) {
 	if obj.Status.CompletedAt == nil {
 		return time.Time{}, false
 	}
-	return obj.Status.CompletedAt.Add(obj.Spec.RecertifyInterval()), true
+	interval := obj.Spec.RecertifyInterval()
+	if obj.Status.Phase == certv1.PhaseFailed && certify.ErrorCategory(obj.Status.ErrorCategory).Temporary() {
+		interval = min(interval, temporaryFailureRetry)
+	}
+	return obj.Status.CompletedAt.Add(interval), true
 }

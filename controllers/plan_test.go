@@ -27,6 +27,18 @@ func TestPlan(t *testing.T) {
 	suspended := func(o *certv1.ModelCertification) { o.Spec.Suspend = true }
 	specChanged := func(o *certv1.ModelCertification) { o.Status.SpecHash = "h0" }
 	due := func(o *certv1.ModelCertification) { o.Status.CompletedAt = at(-2 * time.Hour) }
+	temporary := func(completed time.Duration) func(*certv1.ModelCertification) {
+		return func(o *certv1.ModelCertification) {
+			o.Status.ErrorCategory = "RATE_LIMIT"
+			o.Status.CompletedAt = at(completed)
+		}
+	}
+	critical := func(completed time.Duration) func(*certv1.ModelCertification) {
+		return func(o *certv1.ModelCertification) {
+			o.Status.ErrorCategory = "PERMISSION_ERROR"
+			o.Status.CompletedAt = at(completed)
+		}
+	}
 	neverCompleted := func(o *certv1.ModelCertification) { o.Status.CompletedAt = nil }
 	validFor := func(o *certv1.ModelCertification) {
 		o.Spec.RecertifyAfter = nil
@@ -58,6 +70,12 @@ func TestPlan(t *testing.T) {
 		{"mirror behind", object(certv1.PhaseCertified), runUnknown, false, decision{action: actionMirror, reason: "the database is behind the status"}},
 		{"mirror behind comes before a due run", object(certv1.PhaseCertified, due), runUnknown, false, decision{action: actionMirror, reason: "the database is behind the status"}},
 		{"mirror behind while suspended", object(certv1.PhaseFailed, suspended), runUnknown, false, decision{action: actionMirror, reason: "the database is behind the status"}},
+		{"throttled run retried sooner", object(certv1.PhaseFailed, temporary(-4*time.Minute)), runUnknown, true,
+			decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Minute}},
+		{"throttled run due", object(certv1.PhaseFailed, temporary(-5*time.Minute)), runUnknown, true,
+			decision{action: actionStart, reason: "re-certification is due"}},
+		{"critical failure waits the full interval", object(certv1.PhaseFailed, critical(-5*time.Minute)), runUnknown, true,
+			decision{action: actionWait, reason: "the verdict is current", requeueAfter: 2*time.Hour - 5*time.Minute}},
 		{"suspended with a current verdict", object(certv1.PhaseCertified, suspended, due), runUnknown, true, decision{action: actionWait, reason: "suspended"}},
 	}
 	for _, tt := range tests {

@@ -96,8 +96,9 @@ func schedule(status *certv1.ModelCertificationStatus, spec *certv1.ModelCertifi
 	}
 	status.ValidUntil = apiTime(status.CompletedAt.Add(spec.Validity()))
 	status.NextRunAt = nil
-	if !spec.Suspend && status.Phase != certv1.PhaseProcessing {
-		status.NextRunAt = apiTime(status.CompletedAt.Add(spec.RecertifyInterval()))
+	if next, ok := nextRunAt(&certv1.ModelCertification{Spec: *spec, Status: *status}); ok &&
+		!spec.Suspend && status.Phase != certv1.PhaseProcessing {
+		status.NextRunAt = apiTime(next)
 	}
 }
 
