@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -99,8 +100,10 @@ type ModelCertificationReconciler struct {
 	// NewModel builds a run's model; nil means Bedrock through the AWS SDK.
 	NewModel ModelFactory
 	// Clock is the time source; nil means the real clock.
-	Clock   clock.PassiveClock
-	Options Options
+	Clock clock.PassiveClock
+	// Recorder emits Events on the object; nil means the manager's.
+	Recorder events.EventRecorder
+	Options  Options
 
 	pool     *runPool
 	mirrored sync.Map // types.NamespacedName → mirrorMark
@@ -117,7 +120,7 @@ type mirrorMark struct {
 // +kubebuilder:rbac:groups=certification.modelcert.io,resources=modelcertifications/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=certification.modelcert.io,resources=modelcertifications/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
-// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 
 // Reconcile moves one ModelCertification towards its desired state, returning early at each decision.
@@ -181,6 +184,9 @@ func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.Mo
 	r.pool.submit(obj, obj.Status.RunID, obj.Spec.ModelID+"@"+obj.Spec.Region, r.job(obj.Spec, cfg, credErr))
 	log.FromContext(ctx).Info("Started certification run", "runID", obj.Status.RunID, "attempt", obj.Status.Attempt,
 		"model", obj.Spec.ModelID, "region", obj.Spec.Region)
+	r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, "RunStarted", "Certify",
+		"Run %s (attempt %d) started with %d checks", obj.Status.RunID, obj.Status.Attempt, len(selected))
+	r.mirrorFailed(obj, mirrorErr)
 	return ctrl.Result{}, mirrorErr
 }
 
@@ -204,6 +210,12 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 	}
 	log.FromContext(ctx).Info("Certification run finished", "runID", obj.Status.RunID, "phase", obj.Status.Phase,
 		"score", verdict.Score, "rating", verdict.Rating, "badge", verdict.Badge, "errorCategory", verdict.Category)
+	eventType := corev1.EventTypeNormal
+	if !verdict.Passed {
+		eventType = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(obj, nil, eventType, string(obj.Status.Phase), "Judge", "%s", verdictMessage(&obj.Status))
+	r.mirrorFailed(obj, mirrorErr)
 	if mirrorErr != nil {
 		// The verdict is in status; the pool keeps the report so that the retried write
 		// still carries the full results.
@@ -227,6 +239,7 @@ func (r *ModelCertificationReconciler) mirror(ctx context.Context, obj *certv1.M
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	r.mirrorFailed(obj, mirrorErr)
 	if mirrorErr != nil {
 		return ctrl.Result{}, mirrorErr
 	}
@@ -280,6 +293,9 @@ func (r *ModelCertificationReconciler) finalize(ctx context.Context, obj *certv1
 		}
 		log.FromContext(ctx).Error(err, "Releasing deleted certification without updating the database",
 			"waited", r.Options.FinalizeTimeout)
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, "DatabaseUnreachable", "Finalize",
+			"Released after %s without applying deletionPolicy %s to the row: %s", r.Options.FinalizeTimeout,
+			obj.Spec.DeletionPolicy, shorten(err.Error(), 512))
 	}
 	before := obj.DeepCopy()
 	controllerutil.RemoveFinalizer(obj, Finalizer)
@@ -289,6 +305,13 @@ func (r *ModelCertificationReconciler) finalize(ctx context.Context, obj *certv1
 	r.mirrored.Delete(key)
 	log.FromContext(ctx).Info("Released deleted certification", "deletionPolicy", obj.Spec.DeletionPolicy)
 	return ctrl.Result{}, nil
+}
+
+// mirrorFailed reports a failed database write on the object; nil reports nothing.
+func (r *ModelCertificationReconciler) mirrorFailed(obj *certv1.ModelCertification, err error) {
+	if err != nil {
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, "DatabaseWriteFailed", "Mirror", "%s", shorten(err.Error(), 512))
+	}
 }
 
 // releaseRow applies spec.deletionPolicy to the object's row, under the mirror's timeout.
@@ -454,6 +477,9 @@ func (r *ModelCertificationReconciler) SetupWithManager(mgr ctrl.Manager) error 
 	}
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
+	}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder("modelcertification-controller")
 	}
 	if isNilMirror(r.Mirror) {
 		r.Mirror = nil

@@ -132,6 +132,12 @@ func TestCertifiesAModelAndMirrorsTheVerdict(t *testing.T) {
 		t.Errorf("consistency check: %v %v", diffs, err)
 	}
 
+	// kubectl events tells the story of the run.
+	eventually(t, 10*time.Second, "the run's events", func() (bool, error) {
+		out, _, err := env.Kubectl("", "events", "-n", ns, "--for", "modelcertification/nova-lite")
+		return strings.Contains(out, "RunStarted") && strings.Contains(out, "Certified"), err
+	})
+
 	// Nothing to do writes nothing.
 	rv := obj.ResourceVersion
 	time.Sleep(300 * time.Millisecond)
