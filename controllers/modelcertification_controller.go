@@ -184,6 +184,7 @@ func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.Mo
 	r.pool.submit(obj, obj.Status.RunID, obj.Spec.ModelID+"@"+obj.Spec.Region, r.job(obj.Spec, cfg, credErr))
 	log.FromContext(ctx).Info("Started certification run", "runID", obj.Status.RunID, "attempt", obj.Status.Attempt,
 		"model", obj.Spec.ModelID, "region", obj.Spec.Region)
+	runsStarted.Inc()
 	r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, "RunStarted", "Certify",
 		"Run %s (attempt %d) started with %d checks", obj.Status.RunID, obj.Status.Attempt, len(selected))
 	r.mirrorFailed(obj, mirrorErr)
@@ -210,6 +211,8 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 	}
 	log.FromContext(ctx).Info("Certification run finished", "runID", obj.Status.RunID, "phase", obj.Status.Phase,
 		"score", verdict.Score, "rating", verdict.Rating, "badge", verdict.Badge, "errorCategory", verdict.Category)
+	runsCompleted.WithLabelValues(string(verdict.Status), string(verdict.Category)).Inc()
+	runDuration.Observe(report.CompletedAt.Sub(report.StartedAt).Seconds())
 	eventType := corev1.EventTypeNormal
 	if !verdict.Passed {
 		eventType = corev1.EventTypeWarning
@@ -345,7 +348,9 @@ func (r *ModelCertificationReconciler) record(ctx context.Context, before, obj *
 	}
 	writeCtx, cancel := context.WithTimeout(ctx, r.Options.MirrorTimeout)
 	defer cancel()
-	if mirrorErr = mirror(writeCtx, r.Mirror); mirrorErr != nil {
+	mirrorErr = mirror(writeCtx, r.Mirror)
+	countMirrorWrite(mirrorErr)
+	if mirrorErr != nil {
 		mirrorErr = fmt.Errorf("mirror run %s: %w", obj.Status.RunID, mirrorErr)
 	} else {
 		r.mirrored.Store(client.ObjectKeyFromObject(obj), mirrorMark{runID: obj.Status.RunID, phase: obj.Status.Phase, at: r.Clock.Now()})

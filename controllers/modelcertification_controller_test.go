@@ -79,9 +79,18 @@ func TestCertifiesAModelAndMirrorsTheVerdict(t *testing.T) {
 	sim, endpoint := startSimulator(t)
 	db := openStore(t)
 	startOperator(t, env, ns, &controllers.ModelCertificationReconciler{Mirror: db})
+	completedBefore := metricValue(t, "modelcert_runs_completed_total", map[string]string{"status": "CERTIFIED", "error_category": ""})
+	writesBefore := metricValue(t, "modelcert_mirror_writes_total", map[string]string{"result": "ok"})
 
 	apply(t, env, ns, manifest("nova-lite", "amazon.nova-lite-v1:0", endpoint, "  deletionPolicy: Delete\n"))
 	waitFor(t, env, ns, "nova-lite", "condition=Certified")
+
+	if got := metricValue(t, "modelcert_runs_completed_total", map[string]string{"status": "CERTIFIED", "error_category": ""}) - completedBefore; got != 1 {
+		t.Errorf("modelcert_runs_completed_total{status=CERTIFIED} rose by %v, want 1", got)
+	}
+	if got := metricValue(t, "modelcert_mirror_writes_total", map[string]string{"result": "ok"}) - writesBefore; got != 2 {
+		t.Errorf("modelcert_mirror_writes_total{result=ok} rose by %v, want 2 (start and verdict)", got)
+	}
 
 	obj := get(t, env, ns, "nova-lite")
 	s := obj.Status

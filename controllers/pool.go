@@ -103,7 +103,9 @@ func (p *runPool) submit(obj client.Object, runID, target string, run job) {
 	p.mu.Unlock()
 
 	wake := obj.DeepCopyObject().(client.Object)
+	runsInProgress.Inc()
 	p.wg.Go(func() {
+		defer runsInProgress.Dec()
 		defer cancel()
 		if !acquire(ctx, p.global) {
 			return

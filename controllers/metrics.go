@@ -1,0 +1,45 @@
+package controllers
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// The operator's own metrics, served with controller-runtime's on --metrics-bind-address.
+// Their labels use the vocabulary of status and the database.
+var (
+	runsStarted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "modelcert_runs_started_total",
+		Help: "Certification runs started, lost runs restarted included.",
+	})
+	runsCompleted = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "modelcert_runs_completed_total",
+		Help: "Certification runs judged, by status (CERTIFIED, QUALITY_WARNING, FAILED) and error category.",
+	}, []string{"status", "error_category"})
+	runDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "modelcert_run_duration_seconds",
+		Help:    "How long certification runs took, from start to verdict.",
+		Buckets: prometheus.ExponentialBuckets(0.5, 2, 12), // 0.5 s to about 17 minutes
+	})
+	runsInProgress = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "modelcert_runs_in_progress",
+		Help: "Certification runs in the pool, waiting for a slot or running.",
+	})
+	mirrorWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "modelcert_mirror_writes_total",
+		Help: "Writes to the PostgreSQL mirror, by result (ok, error).",
+	}, []string{"result"})
+)
+
+func init() {
+	metrics.Registry.MustRegister(runsStarted, runsCompleted, runDuration, runsInProgress, mirrorWrites)
+}
+
+// countMirrorWrite counts a mirror write by its outcome.
+func countMirrorWrite(err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	mirrorWrites.WithLabelValues(result).Inc()
+}
