@@ -107,14 +107,16 @@ func (p *runPool) submit(obj client.Object, runID, target string, run job) {
 	p.wg.Go(func() {
 		defer runsInProgress.Dec()
 		defer cancel()
-		if !acquire(ctx, p.global) {
-			return
-		}
-		defer func() { <-p.global }()
+		// The model's slot first: a run waiting for its model must not hold a global slot,
+		// or runs queued behind one busy model would starve every other model.
 		if !acquire(ctx, slot) {
 			return
 		}
 		defer func() { <-slot }()
+		if !acquire(ctx, p.global) {
+			return
+		}
+		defer func() { <-p.global }()
 
 		report := run(ctx, func(done, total int) { p.setProgress(key, r, wake, done, total) })
 		if ctx.Err() != nil {
