@@ -402,3 +402,52 @@ stringData:
 		t.Errorf("expired keys from the Secret: category %s, want AUTHENTICATION_ERROR", got)
 	}
 }
+
+// An operator that crashed mid-run leaves status Processing with a run no process holds: the
+// next operator starts it again as the next attempt and finishes it.
+func TestLostRunIsStartedAgain(t *testing.T) {
+	env := testenv.Require(t)
+	ns := env.Namespace(t)
+	_, endpoint := startSimulator(t)
+
+	apply(t, env, ns, manifest("lost", "amazon.nova-lite-v1:0", endpoint, ""))
+	obj := get(t, env, ns, "lost")
+	started := metav1.NewTime(time.Now().Add(-time.Minute).Truncate(time.Second))
+	obj.Status = certv1.ModelCertificationStatus{Phase: certv1.PhaseProcessing, RunID: "run-of-a-dead-operator",
+		Attempt: 1, StartedAt: &started, Progress: &certv1.Progress{Done: 3, Total: 14}}
+	if err := env.Client.Status().Update(context.Background(), obj); err != nil {
+		t.Fatal(err)
+	}
+
+	startOperator(t, env, ns, &controllers.ModelCertificationReconciler{})
+	waitFor(t, env, ns, "lost", "condition=Certified")
+	s := get(t, env, ns, "lost").Status
+	if s.Attempt != 2 || s.RunID == "run-of-a-dead-operator" {
+		t.Errorf("attempt %d run %s; want attempt 2 under a new run id", s.Attempt, s.RunID)
+	}
+}
+
+// A long run reports its progress in status while it goes, at most once per progress interval.
+func TestProgressShowsDuringALongRun(t *testing.T) {
+	env := testenv.Require(t)
+	ns := env.Namespace(t)
+	_, endpoint := startSimulator(t, func(c *bedrocksim.Catalog) {
+		for i := range c.Personas {
+			if c.Personas[i].ID == "amazon.nova-lite-v1:0" {
+				c.Personas[i].LatencyFixed, c.Personas[i].LatencyJitter = 400*time.Millisecond, 0
+			}
+		}
+	})
+	startOperator(t, env, ns, &controllers.ModelCertificationReconciler{
+		Options: controllers.Options{ProgressInterval: 100 * time.Millisecond, MaxRunsPerModel: 1}})
+
+	apply(t, env, ns, manifest("slow", "amazon.nova-lite-v1:0", endpoint, ""))
+	eventually(t, 30*time.Second, "progress between the first and the last check", func() (bool, error) {
+		s := get(t, env, ns, "slow").Status
+		return s.Phase == certv1.PhaseProcessing && s.Progress != nil && s.Progress.Done > 0 && s.Progress.Done < s.Progress.Total, nil
+	})
+	waitFor(t, env, ns, "slow", "condition=Certified")
+	if s := get(t, env, ns, "slow").Status; s.Progress != nil {
+		t.Errorf("progress %v left in status after the run", s.Progress)
+	}
+}

@@ -75,10 +75,15 @@ func startOperator(t *testing.T, env *testenv.Env, ns string, r *controllers.Mod
 	})
 }
 
-// startSimulator serves the default persona catalog until the test ends.
-func startSimulator(t *testing.T) (*bedrocksim.Server, string) {
+// startSimulator serves the default persona catalog, edited by the given functions, until the
+// test ends.
+func startSimulator(t *testing.T, edits ...func(*bedrocksim.Catalog)) (*bedrocksim.Server, string) {
 	t.Helper()
-	sim := bedrocksim.New(nil)
+	catalog := bedrocksim.DefaultCatalog()
+	for _, edit := range edits {
+		edit(catalog)
+	}
+	sim := bedrocksim.New(catalog)
 	url, stop, err := sim.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("start simulator: %v", err)
