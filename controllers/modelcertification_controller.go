@@ -187,7 +187,6 @@ func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.Mo
 	runsStarted.Inc()
 	r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, "RunStarted", "Certify",
 		"Run %s (attempt %d) started with %d checks", obj.Status.RunID, obj.Status.Attempt, len(selected))
-	r.mirrorFailed(obj, mirrorErr)
 	return ctrl.Result{}, mirrorErr
 }
 
@@ -198,14 +197,7 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 	before := obj.DeepCopy()
 	finishRun(&obj.Status, &obj.Spec, report, verdict)
 	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend))
-	results, err := json.Marshal(report.Results)
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("encode check results: %w", err)
-	}
-	mirrorErr, err := r.record(ctx, before, obj, func(ctx context.Context, m Mirror) error {
-		_, err := m.RecordResult(ctx, rowFor(obj), store.Run{CheckResults: results})
-		return err
-	})
+	mirrorErr, err := r.record(ctx, before, obj, recordResult(obj, &report))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -218,7 +210,6 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 		eventType = corev1.EventTypeWarning
 	}
 	r.Recorder.Eventf(obj, nil, eventType, string(obj.Status.Phase), "Judge", "%s", verdictMessage(&obj.Status))
-	r.mirrorFailed(obj, mirrorErr)
 	if mirrorErr != nil {
 		// The verdict is in status; the pool keeps the report so that the retried write
 		// still carries the full results.
@@ -231,18 +222,15 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 // mirror writes the status's verdict to a database that is behind (or was wiped).
 func (r *ModelCertificationReconciler) mirror(ctx context.Context, obj *certv1.ModelCertification) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(obj)
-	var results []byte
-	if state, report, _ := r.pool.state(key, obj.Status.RunID); state == runFinished {
-		results, _ = json.Marshal(report.Results)
+	// The full results are at hand only if this replica ran the run and still holds its report.
+	var report *certify.Report
+	if state, held, _ := r.pool.state(key, obj.Status.RunID); state == runFinished {
+		report = &held
 	}
-	mirrorErr, err := r.record(ctx, obj.DeepCopy(), obj, func(ctx context.Context, m Mirror) error {
-		_, err := m.RecordResult(ctx, rowFor(obj), store.Run{CheckResults: results})
-		return err
-	})
+	mirrorErr, err := r.record(ctx, obj.DeepCopy(), obj, recordResult(obj, report))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	r.mirrorFailed(obj, mirrorErr)
 	if mirrorErr != nil {
 		return ctrl.Result{}, mirrorErr
 	}
@@ -310,10 +298,20 @@ func (r *ModelCertificationReconciler) finalize(ctx context.Context, obj *certv1
 	return ctrl.Result{}, nil
 }
 
-// mirrorFailed reports a failed database write on the object; nil reports nothing.
-func (r *ModelCertificationReconciler) mirrorFailed(obj *certv1.ModelCertification, err error) {
-	if err != nil {
-		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, "DatabaseWriteFailed", "Mirror", "%s", shorten(err.Error(), 512))
+// recordResult is the mirror write of a verdict: the row from status, and the history row with
+// the full per-check results when report is not nil.
+func recordResult(obj *certv1.ModelCertification, report *certify.Report) func(context.Context, Mirror) error {
+	return func(ctx context.Context, m Mirror) error {
+		var run store.Run
+		if report != nil {
+			results, err := json.Marshal(report.Results)
+			if err != nil {
+				return fmt.Errorf("encode check results: %w", err)
+			}
+			run.CheckResults = results
+		}
+		_, err := m.RecordResult(ctx, rowFor(obj), run)
+		return err
 	}
 }
 
@@ -352,6 +350,7 @@ func (r *ModelCertificationReconciler) record(ctx context.Context, before, obj *
 	countMirrorWrite(mirrorErr)
 	if mirrorErr != nil {
 		mirrorErr = fmt.Errorf("mirror run %s: %w", obj.Status.RunID, mirrorErr)
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, "DatabaseWriteFailed", "Mirror", "%s", shorten(mirrorErr.Error(), 512))
 	} else {
 		r.mirrored.Store(client.ObjectKeyFromObject(obj), mirrorMark{runID: obj.Status.RunID, phase: obj.Status.Phase, at: r.Clock.Now()})
 	}
