@@ -87,7 +87,7 @@ func TestArgoCDHealth(t *testing.T) {
 		if rerun {
 			startRun(&obj.Status, "run-2", "h", now, len(results))
 		}
-		setConditions(&obj.Status, readyCondition(&obj.Status, suspend))
+		setConditions(&obj.Status, readyCondition(&obj.Status, suspend, now))
 		obj.Status.ObservedGeneration = 1
 		return obj
 	}
@@ -96,17 +96,19 @@ func TestArgoCDHealth(t *testing.T) {
 		obj.Spec.Suspend = suspend
 		obj.Status.Phase, obj.Status.ObservedGeneration = certv1.PhasePending, 1
 		setConditions(&obj.Status, pendingConditions(suspend)...)
-		setConditions(&obj.Status, readyCondition(&obj.Status, suspend))
+		setConditions(&obj.Status, readyCondition(&obj.Status, suspend, now))
 		return obj
 	}
 	firstRun := func() *certv1.ModelCertification {
 		obj := pending(false)
 		startRun(&obj.Status, "run-1", "h", now, 14)
-		setConditions(&obj.Status, readyCondition(&obj.Status, false))
+		setConditions(&obj.Status, readyCondition(&obj.Status, false, now))
 		return obj
 	}
 	unobserved := judged(false, false, available, passed)
 	unobserved.Generation = 2
+	expired := judged(true, false, available, passed)
+	setConditions(&expired.Status, readyCondition(&expired.Status, true, expired.Status.ValidUntil.Time))
 
 	tests := []struct {
 		name string
@@ -120,6 +122,7 @@ func TestArgoCDHealth(t *testing.T) {
 		{"re-certifying a certified model", judged(false, true, available, passed), "Healthy"},
 		{"quality warning", judged(false, false, available, passed, passed, failed), "Degraded"},
 		{"failed", judged(false, false, available, failed), "Degraded"},
+		{"certified but expired", expired, "Degraded"},
 		{"suspended before the first run", pending(true), "Suspended"},
 		{"pending", pending(false), "Progressing"},
 	}

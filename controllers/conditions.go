@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +21,7 @@ const (
 	ReasonSynced         = "Synced"
 	ReasonWriteFailed    = "WriteFailed"
 	ReasonMirrorDisabled = "MirrorDisabled"
+	ReasonExpired        = "Expired"
 )
 
 // pendingConditions are the conditions of an object with no verdict and no run.
@@ -54,11 +56,13 @@ func databaseCondition(mirrorEnabled bool, runID string, mirrorErr error) metav1
 }
 
 // readyCondition is the aggregate kstatus and Argo CD read: True while the last verdict is
-// CERTIFIED (a re-certification in progress does not take it away), False otherwise.
-func readyCondition(status *certv1.ModelCertificationStatus, suspended bool) metav1.Condition {
+// CERTIFIED and valid (a re-certification in progress does not take it away), False otherwise.
+func readyCondition(status *certv1.ModelCertificationStatus, suspended bool, now time.Time) metav1.Condition {
 	ready := metav1.Condition{Type: certv1.ConditionReady, Status: metav1.ConditionFalse}
 	certified := meta.FindStatusCondition(status.Conditions, certv1.ConditionCertified)
 	switch {
+	case certified != nil && certified.Status == metav1.ConditionTrue && status.ValidUntil != nil && !now.Before(status.ValidUntil.Time):
+		ready.Reason, ready.Message = ReasonExpired, "The last certification expired at "+status.ValidUntil.UTC().Format(time.RFC3339)
 	case certified != nil && certified.Status == metav1.ConditionTrue:
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionTrue, certified.Reason, certified.Message
 	case certified != nil && certified.Status == metav1.ConditionFalse:

@@ -171,7 +171,7 @@ func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.Mo
 	}
 	before := obj.DeepCopy()
 	startRun(&obj.Status, runID.String(), specHash, now, len(selected))
-	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend))
+	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend, now))
 	mirrorErr, err := r.record(ctx, before, obj, func(ctx context.Context, m Mirror) error {
 		_, err := m.RecordStart(ctx, rowFor(obj))
 		return err
@@ -196,7 +196,7 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 	verdict := certify.Judge(report.Results, certify.Policy{CertifyScore: float64(certifyScore), WarnScore: float64(warnScore)})
 	before := obj.DeepCopy()
 	finishRun(&obj.Status, &obj.Spec, report, verdict)
-	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend))
+	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend, r.Clock.Now()))
 	mirrorErr, err := r.record(ctx, before, obj, recordResult(obj, &report))
 	if err != nil {
 		return ctrl.Result{}, err
@@ -259,14 +259,24 @@ func (r *ModelCertificationReconciler) wait(ctx context.Context, obj *certv1.Mod
 		schedule(status, &obj.Spec)
 		setConditions(status, idleCondition(status, obj.Spec.Suspend))
 	}
-	setConditions(status, readyCondition(status, obj.Spec.Suspend))
+	now := r.Clock.Now()
+	setConditions(status, readyCondition(status, obj.Spec.Suspend, now))
 	if err := r.patchStatus(ctx, before, obj); err != nil {
 		return ctrl.Result{}, err
 	}
+	// Wake at the earliest of: the next run, the verdict's expiry (so Ready turns False even
+	// when no run comes, as while suspended), the mirror's next resync.
 	requeue := d.requeueAfter
-	if r.Mirror != nil && status.RunID != "" && (requeue == 0 || requeue > r.Options.MirrorResync) &&
-		status.Phase != certv1.PhaseProcessing {
-		requeue = r.Options.MirrorResync
+	wakeEarlier := func(after time.Duration) {
+		if after > 0 && (requeue == 0 || after < requeue) {
+			requeue = after
+		}
+	}
+	if status.ValidUntil != nil {
+		wakeEarlier(status.ValidUntil.Sub(now))
+	}
+	if r.Mirror != nil && status.RunID != "" && status.Phase != certv1.PhaseProcessing {
+		wakeEarlier(r.Options.MirrorResync)
 	}
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }

@@ -48,7 +48,7 @@ func TestFinishRun(t *testing.T) {
 				Progress: &certv1.Progress{Done: 1, Total: 2}}
 			verdict := certify.Judge(tt.report.Results, certify.DefaultPolicy)
 			finishRun(status, spec, tt.report, verdict)
-			setConditions(status, readyCondition(status, tt.suspend))
+			setConditions(status, readyCondition(status, tt.suspend, completed))
 
 			if status.Phase != tt.wantPhase || status.Progress != nil || status.DurationMs != 1500 {
 				t.Errorf("phase %s progress %v duration %d; want %s, no progress, 1500ms", status.Phase, status.Progress, status.DurationMs, tt.wantPhase)
@@ -83,7 +83,7 @@ func TestReadyDuringRecertification(t *testing.T) {
 	setConditions(status, metav1.Condition{Type: certv1.ConditionCertified, Status: metav1.ConditionTrue,
 		Reason: "Certified", Message: "Certified: score 100.0"})
 	startRun(status, "run-2", "h", time.Now(), 14)
-	ready := readyCondition(status, false)
+	ready := readyCondition(status, false, time.Now())
 	if ready.Status != metav1.ConditionTrue || ready.Message != "Certified: score 100.0; a re-certification is in progress" {
 		t.Errorf("Ready = %s %q", ready.Status, ready.Message)
 	}
@@ -157,5 +157,27 @@ func TestRowForMirrorsStatus(t *testing.T) {
 	obj.Status.RunID = ""
 	if _, ok := ExpectedRow(obj); ok {
 		t.Error("an object with no run expects a row")
+	}
+}
+
+// A certified verdict past validUntil no longer makes the object Ready.
+func TestReadyExpires(t *testing.T) {
+	completed := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	status := &certv1.ModelCertificationStatus{}
+	spec := &certv1.ModelCertificationSpec{ValidFor: &metav1.Duration{Duration: time.Hour}}
+	results := []certify.Result{{Name: certify.CheckAvailability, Status: certify.CheckPassed}, {Name: "basic-prompt", Status: certify.CheckPassed}}
+	report := certify.Report{StartedAt: completed, CompletedAt: completed, Results: results}
+	finishRun(status, spec, report, certify.Judge(results, certify.DefaultPolicy))
+	for _, tt := range []struct {
+		at         time.Time
+		want       metav1.ConditionStatus
+		wantReason string
+	}{
+		{completed.Add(59 * time.Minute), metav1.ConditionTrue, "Certified"},
+		{completed.Add(time.Hour), metav1.ConditionFalse, ReasonExpired},
+	} {
+		if got := readyCondition(status, false, tt.at); got.Status != tt.want || got.Reason != tt.wantReason {
+			t.Errorf("at %s: Ready = %s/%s, want %s/%s", tt.at.Sub(completed), got.Status, got.Reason, tt.want, tt.wantReason)
+		}
 	}
 }

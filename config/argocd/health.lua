@@ -1,7 +1,7 @@
 -- Argo CD health check for certification.modelcert.io/ModelCertification.
--- Healthy while the last verdict is CERTIFIED (a re-certification in progress keeps it);
--- Degraded for QUALITY_WARNING and FAILED; Progressing until the first verdict; Suspended when
--- suspended before any verdict.
+-- Healthy while Ready is True: the last verdict is CERTIFIED and not expired (a re-certification
+-- in progress keeps it); Degraded for QUALITY_WARNING, FAILED or an expired verdict; Progressing
+-- until the first verdict; Suspended when suspended before any verdict.
 hs = {}
 
 local function condition(typ)
@@ -33,9 +33,9 @@ if ready ~= nil and ready.message ~= nil then
 end
 local phase = obj.status.phase
 
-if phase == "Certified" or (ready ~= nil and ready.status == "True") then
+if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
-elseif phase == "QualityWarning" or phase == "Failed" then
+elseif phase == "QualityWarning" or phase == "Failed" or (ready ~= nil and ready.reason == "Expired") then
   hs.status = "Degraded"
 elseif phase == "Pending" and obj.spec ~= nil and obj.spec.suspend == true then
   hs.status = "Suspended"
