@@ -7,6 +7,9 @@ LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 
+# How many certifications `make bench` runs at once.
+BENCH_OBJECTS ?= 200
+
 # Files controller-gen writes; `verify-generated` fails when they are stale.
 GENERATED := api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml
 
@@ -21,6 +24,11 @@ demo: ## Run the operator's main job end to end on local defaults.
 .PHONY: test
 test: ## Verify generated files, then run every test against a real API server, PostgreSQL and kubectl.
 	@hack/test.sh
+
+.PHONY: bench
+bench: ## Measure: certifications/s and the API writes, DB round trips and model calls of one; guarded upserts/s.
+	hack/with-test-env.sh go test -run '^$$' -bench Certifications -benchtime $(BENCH_OBJECTS)x ./controllers/
+	hack/with-test-env.sh go test -run '^$$' -bench GuardedUpsert ./internal/store/
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Write the CRD and RBAC from the kubebuilder markers.

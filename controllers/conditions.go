@@ -37,8 +37,9 @@ func pendingConditions(suspended bool) []metav1.Condition {
 	}
 }
 
-// databaseCondition says whether the mirror holds the status. mirrorErr is the last write's error.
-func databaseCondition(mirrorEnabled bool, runID string, mirrorErr error) metav1.Condition {
+// databaseCondition says whether the mirror holds the status: mirrorErr is the last write's
+// error; confirmed says a write of this run has succeeded.
+func databaseCondition(mirrorEnabled bool, runID string, confirmed bool, mirrorErr error) metav1.Condition {
 	switch {
 	case !mirrorEnabled:
 		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionUnknown,
@@ -49,6 +50,9 @@ func databaseCondition(mirrorEnabled bool, runID string, mirrorErr error) metav1
 	case runID == "":
 		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionUnknown,
 			Reason: ReasonNotYetRun, Message: "Nothing to mirror yet"}
+	case !confirmed:
+		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionUnknown,
+			Reason: ReasonPending, Message: "Writing run " + runID + " to the database"}
 	default:
 		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionTrue,
 			Reason: ReasonSynced, Message: "The database holds run " + runID}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -172,7 +173,7 @@ func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.Mo
 	before := obj.DeepCopy()
 	startRun(&obj.Status, runID.String(), specHash, now, len(selected))
 	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend, now))
-	mirrorErr, err := r.record(ctx, before, obj, func(ctx context.Context, m Mirror) error {
+	mirrorErr, err := r.record(ctx, before, obj, true, func(ctx context.Context, m Mirror) error {
 		_, err := m.RecordStart(ctx, rowFor(obj))
 		return err
 	})
@@ -197,7 +198,7 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 	before := obj.DeepCopy()
 	finishRun(&obj.Status, &obj.Spec, report, verdict)
 	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend, r.Clock.Now()))
-	mirrorErr, err := r.record(ctx, before, obj, recordResult(obj, &report))
+	mirrorErr, err := r.record(ctx, before, obj, false, recordResult(obj, &report))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -227,7 +228,7 @@ func (r *ModelCertificationReconciler) mirror(ctx context.Context, obj *certv1.M
 	if state, held, _ := r.pool.state(key, obj.Status.RunID); state == runFinished {
 		report = &held
 	}
-	mirrorErr, err := r.record(ctx, obj.DeepCopy(), obj, recordResult(obj, report))
+	mirrorErr, err := r.record(ctx, obj.DeepCopy(), obj, false, recordResult(obj, report))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -246,20 +247,21 @@ func (r *ModelCertificationReconciler) mirror(ctx context.Context, obj *certv1.M
 func (r *ModelCertificationReconciler) wait(ctx context.Context, obj *certv1.ModelCertification, progress certv1.Progress, d decision) (ctrl.Result, error) {
 	before := obj.DeepCopy()
 	status := &obj.Status
+	now := r.Clock.Now()
 	switch {
 	case status.Phase == certv1.PhaseProcessing:
-		if progress.Total > 0 {
+		// Progress is worth a write only on a run that has lasted: a short run shows none.
+		if progress.Total > 0 && status.StartedAt != nil && now.Sub(status.StartedAt.Time) >= r.Options.ProgressInterval {
 			status.Progress = &progress
 		}
 	case status.Phase == "" || status.Phase == certv1.PhasePending:
 		status.Phase = certv1.PhasePending
 		setConditions(status, pendingConditions(obj.Spec.Suspend)...)
-		setConditions(status, databaseCondition(r.Mirror != nil, "", nil))
+		setConditions(status, databaseCondition(r.Mirror != nil, "", false, nil))
 	default:
 		schedule(status, &obj.Spec)
 		setConditions(status, idleCondition(status, obj.Spec.Suspend))
 	}
-	now := r.Clock.Now()
 	setConditions(status, readyCondition(status, obj.Spec.Suspend, now))
 	if err := r.patchStatus(ctx, before, obj); err != nil {
 		return ctrl.Result{}, err
@@ -343,13 +345,23 @@ func (r *ModelCertificationReconciler) releaseRow(ctx context.Context, obj *cert
 
 // record writes the status first, as the source of truth: the optimistic lock lets only one of
 // two racing reconciles through, so the database never hears of a run that status refused.
-// Then it mirrors the status under its own timeout and records the outcome in DatabaseSynced,
-// which costs a second patch only when that condition changes. The mirror's error comes back
-// apart from the status write's, because the caller handles them differently.
-func (r *ModelCertificationReconciler) record(ctx context.Context, before, obj *certv1.ModelCertification, mirror func(context.Context, Mirror) error) (mirrorErr, err error) {
-	if r.Mirror == nil || obj.Status.RunID == "" {
-		setConditions(&obj.Status, databaseCondition(r.Mirror != nil, obj.Status.RunID, nil))
+// Then it mirrors the status under its own timeout and records the outcome in DatabaseSynced.
+// A failure is patched at once. A success is carried by the patch it was written with when this
+// replica already knew it (a run's verdict follows its start), and otherwise costs a second
+// patch, unless confirmLater says the run's next status write will carry it: so a
+// certification costs its start and its verdict, not a patch per database write. The mirror's
+// error comes back apart from the status write's, because the caller handles them differently.
+func (r *ModelCertificationReconciler) record(ctx context.Context, before, obj *certv1.ModelCertification, confirmLater bool, mirror func(context.Context, Mirror) error) (mirrorErr, err error) {
+	runID := obj.Status.RunID
+	if r.Mirror == nil || runID == "" {
+		setConditions(&obj.Status, databaseCondition(r.Mirror != nil, runID, false, nil))
 		return nil, r.patchStatus(ctx, before, obj)
+	}
+	key := client.ObjectKeyFromObject(obj)
+	if r.mirrorHolds(key, runID) {
+		setConditions(&obj.Status, databaseCondition(true, runID, true, nil))
+	} else if meta.FindStatusCondition(obj.Status.Conditions, certv1.ConditionDatabaseSynced) == nil {
+		setConditions(&obj.Status, databaseCondition(true, runID, false, nil))
 	}
 	if err := r.patchStatus(ctx, before, obj); err != nil {
 		return nil, err
@@ -359,14 +371,23 @@ func (r *ModelCertificationReconciler) record(ctx context.Context, before, obj *
 	mirrorErr = mirror(writeCtx, r.Mirror)
 	countMirrorWrite(mirrorErr)
 	if mirrorErr != nil {
-		mirrorErr = fmt.Errorf("mirror run %s: %w", obj.Status.RunID, mirrorErr)
+		mirrorErr = fmt.Errorf("mirror run %s: %w", runID, mirrorErr)
 		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, "DatabaseWriteFailed", "Mirror", "%s", shorten(mirrorErr.Error(), 512))
 	} else {
-		r.mirrored.Store(client.ObjectKeyFromObject(obj), mirrorMark{runID: obj.Status.RunID, phase: obj.Status.Phase, at: r.Clock.Now()})
+		r.mirrored.Store(key, mirrorMark{runID: runID, phase: obj.Status.Phase, at: r.Clock.Now()})
+		if confirmLater {
+			return nil, nil
+		}
 	}
 	before = obj.DeepCopy()
-	setConditions(&obj.Status, databaseCondition(true, obj.Status.RunID, mirrorErr))
+	setConditions(&obj.Status, databaseCondition(true, runID, mirrorErr == nil, mirrorErr))
 	return mirrorErr, r.patchStatus(ctx, before, obj)
+}
+
+// mirrorHolds reports whether this replica wrote run runID of an object to the database.
+func (r *ModelCertificationReconciler) mirrorHolds(key types.NamespacedName, runID string) bool {
+	v, ok := r.mirrored.Load(key)
+	return ok && v.(mirrorMark).runID == runID
 }
 
 // mirrorSynced reports whether the mirror holds the status's verdict, as far as this replica

@@ -88,7 +88,8 @@ func (p *runPool) state(key types.NamespacedName, runID string) (runState, certi
 func (p *runPool) submit(obj client.Object, runID, target string, run job) {
 	key := client.ObjectKeyFromObject(obj)
 	ctx, cancel := context.WithCancel(p.ctx)
-	r := &poolRun{id: runID, cancel: cancel}
+	// The first progress report comes one interval in: a short run writes none.
+	r := &poolRun{id: runID, cancel: cancel, lastNotify: time.Now()}
 
 	p.mu.Lock()
 	if old, ok := p.runs[key]; ok {

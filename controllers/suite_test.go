@@ -11,6 +11,7 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 
 // startOperator runs the reconciler in its own manager against the test control plane until
 // the test ends. Each test's manager only sees its own namespace.
-func startOperator(t *testing.T, env *testenv.Env, ns string, r *controllers.ModelCertificationReconciler) {
+func startOperator(t testing.TB, env *testenv.Env, ns string, r *controllers.ModelCertificationReconciler, wrap ...func(client.Client) client.Client) {
 	t.Helper()
 	logs := &logBuffer{}
 	t.Cleanup(func() {
@@ -53,6 +54,9 @@ func startOperator(t *testing.T, env *testenv.Env, ns string, r *controllers.Mod
 		t.Fatalf("new manager: %v", err)
 	}
 	r.Client = mgr.GetClient()
+	for _, w := range wrap {
+		r.Client = w(r.Client)
+	}
 	if r.Options.ConsistencyInterval == 0 {
 		r.Options.ConsistencyInterval = 10 * time.Millisecond
 	}
@@ -77,7 +81,7 @@ func startOperator(t *testing.T, env *testenv.Env, ns string, r *controllers.Mod
 
 // startSimulator serves the default persona catalog, edited by the given functions, until the
 // test ends.
-func startSimulator(t *testing.T, edits ...func(*bedrocksim.Catalog)) (*bedrocksim.Server, string) {
+func startSimulator(t testing.TB, edits ...func(*bedrocksim.Catalog)) (*bedrocksim.Server, string) {
 	t.Helper()
 	catalog := bedrocksim.DefaultCatalog()
 	for _, edit := range edits {
@@ -93,7 +97,7 @@ func startSimulator(t *testing.T, edits ...func(*bedrocksim.Catalog)) (*bedrocks
 }
 
 // openStore migrates a fresh database and returns the store over it.
-func openStore(t *testing.T) *store.Store {
+func openStore(t testing.TB) *store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), store.Config{URL: testenv.Database(t)})
 	if err != nil {
@@ -142,7 +146,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() (b
 }
 
 // metricValue reads a counter or gauge from controller-runtime's registry, 0 when absent.
-func metricValue(t *testing.T, name string, labels map[string]string) float64 {
+func metricValue(t testing.TB, name string, labels map[string]string) float64 {
 	t.Helper()
 	families, err := metrics.Registry.Gather()
 	if err != nil {
