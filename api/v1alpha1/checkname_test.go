@@ -13,9 +13,9 @@ import (
 	"github.com/modelcert/modelcert-operator/internal/testenv"
 )
 
-// TestCheckNameEnumMatchesBattery keeps the CRD's list of check names (which lets the API server
-// refuse an unknown check at apply) equal to the engine's battery.
-func TestCheckNameEnumMatchesBattery(t *testing.T) {
+// loadCRD reads the generated CRD, as the API server gets it.
+func loadCRD(t *testing.T) apiextensionsv1.CustomResourceDefinition {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "crd", "bases", "certification.modelcert.io_modelcertifications.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -24,6 +24,13 @@ func TestCheckNameEnumMatchesBattery(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &crd); err != nil {
 		t.Fatalf("decode CRD: %v", err)
 	}
+	return crd
+}
+
+// TestCheckNameEnumMatchesBattery keeps the CRD's list of check names (which lets the API server
+// refuse an unknown check at apply) equal to the engine's battery.
+func TestCheckNameEnumMatchesBattery(t *testing.T) {
+	crd := loadCRD(t)
 	checks := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["checks"]
 	for _, list := range []string{"include", "exclude"} {
 		var got []string
@@ -43,14 +50,7 @@ func TestCheckNameEnumMatchesBattery(t *testing.T) {
 // TestEveryFieldIsDocumented walks the CRD's schema: every field under spec and status must
 // carry a description, which is what `kubectl explain` shows.
 func TestEveryFieldIsDocumented(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "crd", "bases", "certification.modelcert.io_modelcertifications.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var crd apiextensionsv1.CustomResourceDefinition
-	if err := yaml.Unmarshal(raw, &crd); err != nil {
-		t.Fatalf("decode CRD: %v", err)
-	}
+	crd := loadCRD(t)
 	var walk func(path string, s apiextensionsv1.JSONSchemaProps)
 	walk = func(path string, s apiextensionsv1.JSONSchemaProps) {
 		for name, prop := range s.Properties {

@@ -220,26 +220,13 @@ func jsonObjectAnswer(prompt string) string {
 	for _, m := range jsonKeyPattern.FindAllStringSubmatch(prompt, -1) {
 		value, ok := known[m[1]]
 		if !ok {
-			value = exampleValue(m[2])
+			value = valueFromSchema(map[string]any{"type": m[2]}, "example")
 		}
 		key, _ := json.Marshal(m[1])
 		encoded, _ := json.Marshal(value)
 		fields = append(fields, string(key)+": "+string(encoded))
 	}
 	return "{" + strings.Join(fields, ", ") + "}"
-}
-
-func exampleValue(jsonType string) any {
-	switch jsonType {
-	case "integer":
-		return 1
-	case "number":
-		return 1.5
-	case "boolean":
-		return true
-	default:
-		return "example"
-	}
 }
 
 func haiku(prompt string) string {
