@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
+	"github.com/modelcert/modelcert-operator/internal/certify"
 )
 
 // Condition reasons.
@@ -101,19 +102,9 @@ func setConditions(status *certv1.ModelCertificationStatus, conditions ...metav1
 	}
 }
 
-// shorten cuts s to at most n bytes on a rune boundary, marking the cut.
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+// shorten keeps s within n characters, the mark of a cut included, as a status field's
+// maxLength counts them.
+func shorten(s string, n int) string { return certify.Ellipsis(s, n-1) }
 
 // falseCondition is a False condition with a reason and message.
 func falseCondition(typ, reason, message string) metav1.Condition {

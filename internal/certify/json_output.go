@@ -67,5 +67,5 @@ func describeJSON(v any) string {
 	if err := enc.Encode(v); err != nil {
 		return fmt.Sprintf("%T", v)
 	}
-	return ellipsis(strings.TrimSpace(buf.String()), maxQuotedAnswer)
+	return Ellipsis(strings.TrimSpace(buf.String()), maxQuotedAnswer)
 }

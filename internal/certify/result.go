@@ -128,10 +128,10 @@ func errorMessage(err error) string {
 }
 
 // shorten keeps a message within maxMessageLen characters.
-func shorten(s string) string { return ellipsis(s, maxMessageLen) }
+func shorten(s string) string { return Ellipsis(s, maxMessageLen) }
 
-// ellipsis keeps the first n characters of s, marking a cut with "…".
-func ellipsis(s string, n int) string {
+// Ellipsis keeps the first n characters (runes) of s, marking a cut with "…".
+func Ellipsis(s string, n int) string {
 	if head, cut := truncate(s, n); cut {
 		return head + "…"
 	}
