@@ -217,7 +217,8 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 		return ctrl.Result{}, mirrorErr
 	}
 	r.pool.forget(client.ObjectKeyFromObject(obj), obj.Status.RunID)
-	return r.requeueAtNextRun(obj), nil
+	now := r.Clock.Now()
+	return ctrl.Result{RequeueAfter: r.wakeAfter(obj, now, untilNextRun(obj, now))}, nil
 }
 
 // mirror writes the status's verdict to a database that is behind (or was wiped).
@@ -236,10 +237,8 @@ func (r *ModelCertificationReconciler) mirror(ctx context.Context, obj *certv1.M
 		return ctrl.Result{}, mirrorErr
 	}
 	r.pool.forget(key, obj.Status.RunID)
-	if obj.Spec.Suspend {
-		return ctrl.Result{RequeueAfter: r.Options.MirrorResync}, nil
-	}
-	return r.requeueAtNextRun(obj), nil
+	now := r.Clock.Now()
+	return ctrl.Result{RequeueAfter: r.wakeAfter(obj, now, untilNextRun(obj, now))}, nil
 }
 
 // wait writes what changed without a run (progress, schedule, suspension) and sleeps until the
@@ -266,21 +265,7 @@ func (r *ModelCertificationReconciler) wait(ctx context.Context, obj *certv1.Mod
 	if err := r.patchStatus(ctx, before, obj); err != nil {
 		return ctrl.Result{}, err
 	}
-	// Wake at the earliest of: the next run, the verdict's expiry (so Ready turns False even
-	// when no run comes, as while suspended), the mirror's next resync.
-	requeue := d.requeueAfter
-	wakeEarlier := func(after time.Duration) {
-		if after > 0 && (requeue == 0 || after < requeue) {
-			requeue = after
-		}
-	}
-	if status.ValidUntil != nil {
-		wakeEarlier(status.ValidUntil.Sub(now))
-	}
-	if r.Mirror != nil && status.RunID != "" && status.Phase != certv1.PhaseProcessing {
-		wakeEarlier(r.Options.MirrorResync)
-	}
-	return ctrl.Result{RequeueAfter: requeue}, nil
+	return ctrl.Result{RequeueAfter: r.wakeAfter(obj, now, d.requeueAfter)}, nil
 }
 
 // finalize releases a deleted object once its row is handled per spec.deletionPolicy.
@@ -421,11 +406,37 @@ func (r *ModelCertificationReconciler) patchStatus(ctx context.Context, before, 
 	return nil
 }
 
-func (r *ModelCertificationReconciler) requeueAtNextRun(obj *certv1.ModelCertification) ctrl.Result {
-	if obj.Status.NextRunAt == nil {
-		return ctrl.Result{}
+// wakeAfter is when to look at a settled object again: the earliest of the next run (in
+// nextRun, zero for none), the verdict's expiry (so Ready turns False even when no run comes, as
+// while suspended), and the mirror's next resync (so a wiped table converges). Zero waits for an
+// event: a run in progress is woken by the pool.
+func (r *ModelCertificationReconciler) wakeAfter(obj *certv1.ModelCertification, now time.Time, nextRun time.Duration) time.Duration {
+	status := &obj.Status
+	if status.Phase == certv1.PhaseProcessing {
+		return 0
 	}
-	return ctrl.Result{RequeueAfter: max(obj.Status.NextRunAt.Sub(r.Clock.Now()), time.Second)}
+	after := nextRun
+	earlier := func(d time.Duration) {
+		if d > 0 && (after == 0 || d < after) {
+			after = d
+		}
+	}
+	if status.ValidUntil != nil {
+		earlier(status.ValidUntil.Sub(now))
+	}
+	if r.Mirror != nil && status.RunID != "" {
+		earlier(r.Options.MirrorResync)
+	}
+	return after
+}
+
+// untilNextRun is how long until the next run is due, at least a second; zero while suspended.
+func untilNextRun(obj *certv1.ModelCertification, now time.Time) time.Duration {
+	next, ok := nextRunAt(obj)
+	if !ok || obj.Spec.Suspend {
+		return 0
+	}
+	return max(next.Sub(now), time.Second)
 }
 
 // modelConfig resolves the model and credentials of a run. A Secret that cannot be read is an
