@@ -527,9 +527,6 @@ func (r *ModelCertificationReconciler) SetupWithManager(mgr ctrl.Manager) error 
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder("modelcertification-controller")
 	}
-	if isNilMirror(r.Mirror) {
-		r.Mirror = nil
-	}
 	r.pool = newRunPool(r.Options.MaxRuns, r.Options.MaxRunsPerModel, r.Options.ProgressInterval)
 	if err := mgr.Add(r.pool); err != nil {
 		return fmt.Errorf("add run pool: %w", err)
@@ -540,10 +537,4 @@ func (r *ModelCertificationReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles}).
 		Named("modelcertification").
 		Complete(r)
-}
-
-// isNilMirror catches a nil *store.Store passed as a Mirror, which is not == nil.
-func isNilMirror(m Mirror) bool {
-	s, ok := m.(*store.Store)
-	return m == nil || ok && s == nil
 }
