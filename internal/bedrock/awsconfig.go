@@ -33,12 +33,15 @@ func loadAWSConfig(ctx context.Context, c Config) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
+	if !c.Credentials.static() {
+		cfg.Credentials = labelledCredentials{source: "the default credential chain", provider: cfg.Credentials}
+	}
 	if arn := c.Credentials.RoleARN; arn != "" {
 		// The base credentials (chain or static) sign the AssumeRole call; the cache refreshes
 		// the role's short-lived credentials before they expire.
 		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), arn,
 			func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = roleSessionName })
-		cfg.Credentials = aws.NewCredentialsCache(provider)
+		cfg.Credentials = aws.NewCredentialsCache(labelledCredentials{source: "AssumeRole " + arn, provider: provider})
 	}
 	return cfg, nil
 }

@@ -3,7 +3,9 @@ package bedrock
 import (
 	"context"
 	"errors"
+	"maps"
 	"net"
+	"slices"
 	"strings"
 	"syscall"
 	"unicode/utf8"
@@ -58,11 +60,7 @@ var codeRules = []codeRule{
 		codes: []string{"ResourceNotFoundException"}, category: certify.CategoryUnavailable},
 	{is: anyOf(is[*rttypes.ValidationException], is[*cptypes.ValidationException]),
 		codes: []string{"ValidationException"}, category: certify.CategoryConfiguration},
-	{codes: []string{
-		"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException", "ExpiredToken",
-		"IncompleteSignature", "IncompleteSignatureException", "MissingAuthenticationToken",
-		"MissingAuthenticationTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch",
-	}, category: certify.CategoryAuthentication},
+	{codes: slices.Sorted(maps.Keys(authFailures)), category: certify.CategoryAuthentication},
 	{is: anyOf(is[*rttypes.ModelTimeoutException]),
 		codes: []string{"ModelTimeoutException"}, category: certify.CategoryTimeout},
 	{is: anyOf(is[*rttypes.ModelNotReadyException]),
@@ -71,6 +69,21 @@ var codeRules = []codeRule{
 		codes: []string{"ServiceUnavailableException"}, category: certify.CategoryUnknown, temporary: true},
 	{is: anyOf(is[*rttypes.InternalServerException], is[*cptypes.InternalServerException]),
 		codes: []string{"InternalServerException"}, category: certify.CategoryUnknown, temporary: true},
+}
+
+// authFailures say in words what the authentication layer's codes mean, since its messages
+// ("The security token included in the request is invalid.") do not name the cause.
+var authFailures = map[string]string{
+	"UnrecognizedClientException":         "unknown access key",
+	"InvalidClientTokenId":                "unknown access key or session token",
+	"InvalidSignatureException":           "bad signature (wrong secret key?)",
+	"SignatureDoesNotMatch":               "bad signature (wrong secret key?)",
+	"IncompleteSignature":                 "incomplete signature",
+	"IncompleteSignatureException":        "incomplete signature",
+	"ExpiredTokenException":               "expired credentials",
+	"ExpiredToken":                        "expired credentials",
+	"MissingAuthenticationToken":          "unsigned request",
+	"MissingAuthenticationTokenException": "unsigned request",
 }
 
 // statusRules classify service errors that no code rule knows, by HTTP status.
@@ -93,6 +106,12 @@ func Classify(err error) *certify.ModelError {
 	if errors.As(err, &me) {
 		return me
 	}
+	// Credentials that could not be had are an authentication failure even when their source
+	// timed out: an unreachable instance metadata service gives up after its own 5 seconds.
+	var ce *credentialsError
+	if errors.As(err, &ce) {
+		return newModelError(codeRule{category: certify.CategoryAuthentication}, credentialsFailure(ce), err)
+	}
 	code, message := serviceError(err)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
@@ -101,6 +120,14 @@ func Classify(err error) *certify.ModelError {
 		return newModelError(codeRule{category: certify.CategoryUnknown}, "canceled", err)
 	}
 	reason := orElse(message, orElse(code, err.Error()))
+	if what, ok := authFailures[code]; ok {
+		reason = what + ": " + reason
+	}
+	if capability, ok := UnsupportedFeature(err); ok {
+		me := newModelError(codeRule{category: certify.CategoryConfiguration}, reason, err)
+		me.Unsupported = capability
+		return me
+	}
 	for _, r := range messageRules {
 		if code == r.code && strings.Contains(strings.ToLower(message), r.contains) {
 			return newModelError(codeRule{category: r.category}, reason, err)

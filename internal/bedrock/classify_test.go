@@ -78,11 +78,11 @@ var classifyCases = []classifyCase{
 	{"control resource in use", 400, &cptypes.ResourceInUseException{Message: aws.String("In use")}, certify.CategoryUnknown, false, "In use"},
 	{"control too many tags", 400, &cptypes.TooManyTagsException{Message: aws.String("Too many tags")}, certify.CategoryUnknown, false, "Too many tags"},
 	// Errors of the signing and authentication layer, which the SDK does not model.
-	{"unrecognized client", 403, generic("UnrecognizedClientException", "The security token included in the request is invalid."), certify.CategoryAuthentication, false, "The security token included in the request is invalid."},
-	{"invalid signature", 403, generic("InvalidSignatureException", "The request signature we calculated does not match."), certify.CategoryAuthentication, false, "The request signature we calculated does not match."},
-	{"expired token", 403, generic("ExpiredTokenException", "The security token included in the request is expired"), certify.CategoryAuthentication, false, "The security token included in the request is expired"},
-	{"incomplete signature", 403, generic("IncompleteSignature", ""), certify.CategoryAuthentication, false, "IncompleteSignature"},
-	{"missing token", 403, generic("MissingAuthenticationToken", "Missing Authentication Token"), certify.CategoryAuthentication, false, "Missing Authentication Token"},
+	{"unrecognized client", 403, generic("UnrecognizedClientException", "The security token included in the request is invalid."), certify.CategoryAuthentication, false, "unknown access key: The security token included in the request is invalid."},
+	{"invalid signature", 403, generic("InvalidSignatureException", "The request signature we calculated does not match."), certify.CategoryAuthentication, false, "bad signature (wrong secret key?): The request signature we calculated does not match."},
+	{"expired token", 403, generic("ExpiredTokenException", "The security token included in the request is expired"), certify.CategoryAuthentication, false, "expired credentials: The security token included in the request is expired"},
+	{"incomplete signature", 403, generic("IncompleteSignature", ""), certify.CategoryAuthentication, false, "incomplete signature: IncompleteSignature"},
+	{"missing token", 403, generic("MissingAuthenticationToken", "Missing Authentication Token"), certify.CategoryAuthentication, false, "unsigned request: Missing Authentication Token"},
 }
 
 func TestClassifyServiceErrors(t *testing.T) {
