@@ -41,9 +41,11 @@ var (
 	knownLifecycles     = []string{LifecycleActive, LifecycleLegacy}
 )
 
-// Catalog is the validated set of personas a Server answers for.
+// Catalog is the validated set of personas a Server answers for, and the inference profiles
+// declared over them (InferenceProfiles adds the system-defined ones every persona has).
 type Catalog struct {
 	Personas []Persona
+	Profiles []Profile
 }
 
 // Persona is one simulated model: what the control plane says about it and how it misbehaves.
@@ -122,14 +124,14 @@ func LoadCatalog(path string) (*Catalog, error) {
 }
 
 // ParseCatalog parses YAML (or JSON) strictly: either a list of personas or an
-// object {personas: [...]}. Unknown fields and invalid values are errors naming
+// object {personas: [...], inferenceProfiles: [...]}. Unknown fields and invalid values are errors naming
 // the persona and the field.
 func ParseCatalog(data []byte) (*Catalog, error) {
 	doc, err := yaml.YAMLToJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("parse YAML: %w", err)
 	}
-	rawPersonas, err := splitPersonas(doc)
+	rawPersonas, rawProfiles, err := splitCatalog(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +154,21 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 		}
 		seen[p.ID] = i
 		c.Personas = append(c.Personas, p)
+	}
+	for i, raw := range rawProfiles {
+		label := fmt.Sprintf("inferenceProfiles[%d]", i)
+		var spec profileSpec
+		if err := decodeStrict(raw, &spec); err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		p, err := spec.profile(c)
+		if err != nil {
+			return nil, fmt.Errorf("%s (%s): %w", label, spec.ID, err)
+		}
+		if slices.ContainsFunc(c.Profiles, func(d Profile) bool { return d.ID == p.ID }) {
+			return nil, fmt.Errorf("%s (%s): id: declared twice", label, p.ID)
+		}
+		c.Profiles = append(c.Profiles, p)
 	}
 	return c, nil
 }
@@ -176,25 +193,26 @@ func (p Persona) OnDemand() bool {
 	return slices.Contains(p.InferenceTypes, InferenceOnDemand)
 }
 
-func splitPersonas(doc []byte) ([]json.RawMessage, error) {
+// splitCatalog returns the raw personas and inference profiles of a catalog document.
+func splitCatalog(doc []byte) (personas, profiles []json.RawMessage, err error) {
 	trimmed := bytes.TrimSpace(doc)
 	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
-		return nil, nil
+		return nil, nil, nil
 	}
-	var list []json.RawMessage
 	if trimmed[0] == '[' {
-		if err := json.Unmarshal(trimmed, &list); err != nil {
-			return nil, fmt.Errorf("personas: %w", err)
+		if err := json.Unmarshal(trimmed, &personas); err != nil {
+			return nil, nil, fmt.Errorf("personas: %w", err)
 		}
-		return list, nil
+		return personas, nil, nil
 	}
 	var wrapper struct {
-		Personas []json.RawMessage `json:"personas"`
+		Personas          []json.RawMessage `json:"personas"`
+		InferenceProfiles []json.RawMessage `json:"inferenceProfiles"`
 	}
 	if err := decodeStrict(trimmed, &wrapper); err != nil {
-		return nil, fmt.Errorf("catalog: %w", err)
+		return nil, nil, fmt.Errorf("catalog: %w", err)
 	}
-	return wrapper.Personas, nil
+	return wrapper.Personas, wrapper.InferenceProfiles, nil
 }
 
 func decodeStrict(data []byte, v any) error {

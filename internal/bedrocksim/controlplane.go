@@ -1,9 +1,11 @@
 package bedrocksim
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -113,4 +115,102 @@ func (s *Server) serveAvailability(w http.ResponseWriter, modelID string, viaPro
 		a.RegionAvailability = "NOT_AVAILABLE"
 	}
 	writeJSON(w, a)
+}
+
+// inferenceProfile is both GetInferenceProfile's answer and ListInferenceProfiles' summary.
+type inferenceProfile struct {
+	InferenceProfileName string              `json:"inferenceProfileName"`
+	Description          string              `json:"description,omitempty"`
+	CreatedAt            string              `json:"createdAt"`
+	UpdatedAt            string              `json:"updatedAt"`
+	InferenceProfileArn  string              `json:"inferenceProfileArn"`
+	Models               []inferenceModelArn `json:"models"`
+	InferenceProfileID   string              `json:"inferenceProfileId"`
+	Status               string              `json:"status"`
+	Type                 string              `json:"type"`
+}
+
+type inferenceModelArn struct {
+	ModelArn string `json:"modelArn"`
+}
+
+// profileTimestamp is when every simulated profile was created, in the API's date-time format.
+const profileTimestamp = "2024-08-27T00:00:00Z"
+
+func describeProfile(p Profile, region string) inferenceProfile {
+	out := inferenceProfile{
+		InferenceProfileName: p.Name,
+		Description:          "Routes requests to " + p.ModelID,
+		CreatedAt:            profileTimestamp,
+		UpdatedAt:            profileTimestamp,
+		InferenceProfileArn:  p.ARN(region),
+		InferenceProfileID:   p.ID,
+		Status:               "ACTIVE",
+		Type:                 p.Type,
+	}
+	// A system-defined profile lists its model in every region it routes to.
+	for _, r := range p.Regions {
+		out.Models = append(out.Models, inferenceModelArn{ModelArn: modelARN(r, p.ModelID)})
+	}
+	return out
+}
+
+// serveGetInferenceProfile describes a profile that exists in the caller's region; a profile
+// of another geography or region does not exist there.
+func (s *Server) serveGetInferenceProfile(w http.ResponseWriter, idOrARN, region string) {
+	p, ok, callable := s.profileCall(idOrARN, region)
+	if !ok || !callable {
+		profileNotFoundError(idOrARN).write(w)
+		return
+	}
+	writeJSON(w, describeProfile(p, region))
+}
+
+// defaultProfilePage is ListInferenceProfiles' page size when maxResults is not given.
+const defaultProfilePage = 1000
+
+// serveListInferenceProfiles lists the profiles callable in the region, of one type
+// (SYSTEM_DEFINED unless the type query parameter says otherwise), a page at a time.
+func (s *Server) serveListInferenceProfiles(w http.ResponseWriter, query url.Values, region string) {
+	kind := cmp.Or(query.Get("type"), ProfileSystemDefined)
+	if kind != ProfileSystemDefined && kind != ProfileApplication {
+		validationError("1 validation error detected: Value '%s' at 'typeEquals' failed to satisfy constraint: Member must satisfy enum value set: [SYSTEM_DEFINED, APPLICATION]", kind).write(w)
+		return
+	}
+	pageSize := defaultProfilePage
+	if v := query.Get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > defaultProfilePage {
+			validationError("1 validation error detected: Value '%s' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 1000", v).write(w)
+			return
+		}
+		pageSize = n
+	}
+	var matching []inferenceProfile
+	for _, p := range s.profiles {
+		if p.Type == kind && p.CallableFrom(region) {
+			matching = append(matching, describeProfile(p, region))
+		}
+	}
+	start := 0
+	if token := query.Get("nextToken"); token != "" {
+		n, err := strconv.Atoi(token)
+		if err != nil || n < 0 || n > len(matching) {
+			validationError("Invalid pagination token.").write(w)
+			return
+		}
+		start = n
+	}
+	end := min(start+pageSize, len(matching))
+	page := struct {
+		Summaries []inferenceProfile `json:"inferenceProfileSummaries"`
+		NextToken string             `json:"nextToken,omitempty"`
+	}{Summaries: matching[start:end]}
+	if page.Summaries == nil {
+		page.Summaries = []inferenceProfile{}
+	}
+	if end < len(matching) {
+		page.NextToken = strconv.Itoa(end)
+	}
+	writeJSON(w, page)
 }

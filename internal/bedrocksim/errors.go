@@ -54,6 +54,10 @@ func modelNotFoundError() *apiError {
 	return &apiError{http.StatusNotFound, "ResourceNotFoundException", "Could not resolve the foundation model from the provided model identifier."}
 }
 
+func profileNotFoundError(idOrARN string) *apiError {
+	return &apiError{http.StatusNotFound, "ResourceNotFoundException", fmt.Sprintf("Inference profile %s not found.", idOrARN)}
+}
+
 func modelTimeoutError() *apiError {
 	return &apiError{http.StatusRequestTimeout, "ModelTimeoutException", "Model has timed out in processing the request. Try your request again."}
 }

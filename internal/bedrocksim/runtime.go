@@ -63,7 +63,16 @@ func (s *Server) serveRuntime(w http.ResponseWriter, r *http.Request, rr runtime
 // model and region, permissions, inference type, throttling, then the request itself.
 func (s *Server) admit(r *http.Request, rr runtimeRequest) (Persona, *converseRequest, *apiError) {
 	p, ok := s.catalog.Persona(rr.modelID)
-	if !ok || !p.OfferedIn(rr.region) {
+	if !ok {
+		return Persona{}, nil, invalidModelIDError()
+	}
+	// A profile of another geography or region does not exist for the caller; a plain model id
+	// must be offered in the region.
+	if rr.viaProfile {
+		if _, _, callable := s.profileCall(rr.rawModelID, rr.region); !callable {
+			return Persona{}, nil, invalidModelIDError()
+		}
+	} else if !p.OfferedIn(rr.region) {
 		return Persona{}, nil, invalidModelIDError()
 	}
 	if p.Failures.AccessDenied {
@@ -125,11 +134,11 @@ func validateConverse(p Persona, req *converseRequest, stream bool) *apiError {
 			return validationError("The content field in the Message object at messages.%d is empty. Add a ContentBlock object to the content field and try again.", i)
 		}
 		if _, hasImage := imageOf(m); hasImage && !p.Vision {
-			return validationError("This model doesn't support the image content block that you provided. Try again with supported content blocks.")
+			return validationError("This model doesn't support the image content block that you provided. Update the content block and try again.")
 		}
 	}
 	if len(req.System) > 0 && !p.SystemPrompt {
-		return validationError("This model doesn't support system messages. Try again without system messages.")
+		return validationError("This model doesn't support system messages. Try again without a system message or use a model that supports system messages.")
 	}
 	if req.ToolConfig != nil && !p.ToolUse {
 		return validationError("This model doesn't support tool use.")

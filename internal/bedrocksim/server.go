@@ -33,20 +33,23 @@ const (
 	opGetFoundationModel
 	opListFoundationModels
 	opGetFoundationModelAvailability
+	opGetInferenceProfile
+	opListInferenceProfiles
 )
 
 // CallCounts are the requests a Server received for one model id, whatever their outcome.
 type CallCounts struct {
 	Converse       int
 	ConverseStream int
-	// ControlPlane counts GetFoundationModel and GetFoundationModelAvailability;
-	// ListFoundationModels names no model and is not counted.
+	// ControlPlane counts GetFoundationModel, GetFoundationModelAvailability and
+	// GetInferenceProfile; the List operations name no model and are not counted.
 	ControlPlane int
 }
 
 // Server serves the Bedrock Runtime and control-plane APIs for a catalog of personas.
 type Server struct {
 	catalog   *Catalog
+	profiles  []Profile // the catalog's, system-defined ones included
 	holdLimit time.Duration
 	accessLog *log.Logger
 
@@ -87,6 +90,7 @@ func New(catalog *Catalog, opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.profiles = catalog.InferenceProfiles()
 	return s
 }
 
@@ -129,7 +133,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amzn-Requestid", s.nextRequestID())
 
 	op, rawModelID, routed := route(r)
-	modelID, viaProfile := resolveModelID(rawModelID)
+	modelID, viaProfile := s.resolveModelID(rawModelID)
 	if s.accessLog != nil {
 		defer func() {
 			s.accessLog.Printf("%s %s model=%s status=%d latency=%s", r.Method, r.URL.EscapedPath(),
@@ -158,6 +162,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveListFoundationModels(w, r.URL.Query(), region)
 	case opGetFoundationModelAvailability:
 		s.serveAvailability(w, modelID, viaProfile, region)
+	case opGetInferenceProfile:
+		s.serveGetInferenceProfile(w, rawModelID, region)
+	case opListInferenceProfiles:
+		s.serveListInferenceProfiles(w, r.URL.Query(), region)
 	}
 }
 
@@ -183,31 +191,28 @@ func route(r *http.Request) (op operation, modelID string, ok bool) {
 		return opListFoundationModels, "", true
 	case r.Method == http.MethodGet && len(segments) == 2 && segments[0] == "foundation-model-availability":
 		return opGetFoundationModelAvailability, segments[1], true
+	case r.Method == http.MethodGet && len(segments) == 2 && segments[0] == "inference-profiles":
+		return opGetInferenceProfile, segments[1], true
+	case r.Method == http.MethodGet && len(segments) == 1 && segments[0] == "inference-profiles":
+		return opListInferenceProfiles, "", true
 	}
 	return 0, "", false
 }
 
-// inferenceProfilePrefixes are the geographic prefixes of system-defined inference
-// profile ids, such as "us.amazon.nova-lite-v1:0".
-var inferenceProfilePrefixes = []string{"us.", "us-gov.", "eu.", "apac.", "jp.", "au.", "ca.", "global."}
-
-// resolveModelID turns a model ARN or inference profile id or ARN into the base
-// model id, and reports whether the call went through an inference profile.
-func resolveModelID(raw string) (modelID string, viaProfile bool) {
-	id := raw
-	if strings.HasPrefix(id, "arn:") {
-		_, resource, _ := strings.Cut(id, ":foundation-model/")
-		if resource != "" {
-			return resource, false
-		}
-		_, id, _ = strings.Cut(raw, ":inference-profile/")
+// resolveModelID turns a model ARN, or an inference profile id or ARN, into the model id
+// it names, and reports whether it named a profile. Whether the caller's region may use the
+// profile is the operation's to check.
+func (s *Server) resolveModelID(raw string) (modelID string, viaProfile bool) {
+	if _, resource, ok := strings.Cut(raw, ":foundation-model/"); ok && strings.HasPrefix(raw, "arn:") {
+		return resource, false
 	}
-	for _, prefix := range inferenceProfilePrefixes {
-		if rest, ok := strings.CutPrefix(id, prefix); ok {
-			return rest, true
+	id, _, _ := parseProfileARN(raw)
+	for _, p := range s.profiles {
+		if p.ID == id {
+			return p.ModelID, true
 		}
 	}
-	return id, false
+	return raw, false
 }
 
 // record counts a request and returns, for runtime calls, its 1-based number among
