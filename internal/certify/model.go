@@ -22,6 +22,12 @@ type Model interface {
 // ModelInfo is the control plane's description of a model.
 type ModelInfo struct {
 	ModelID string
+	// FoundationModelID is the model that answers: ModelID itself, or the foundation model an
+	// inference profile routes to. Modalities, streaming and capabilities are this model's.
+	FoundationModelID string
+	// InferenceProfileARN is the profile's ARN when ModelID names an inference profile (a
+	// geographic id such as us.amazon.nova-lite-v1:0, or a profile ARN); empty otherwise.
+	InferenceProfileARN string
 	// Lifecycle is the model's lifecycle status: ACTIVE or LEGACY (both usable), or another value.
 	Lifecycle string
 	// InputModalities and OutputModalities are TEXT, IMAGE, EMBEDDING, ….
