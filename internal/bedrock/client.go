@@ -15,6 +15,7 @@ import (
 // (Converse, ConverseStream). It is safe for concurrent use.
 type Client struct {
 	modelID  string
+	region   string
 	control  *bedrock.Client
 	runtime  *bedrockruntime.Client
 	attempts *attemptCounter
@@ -39,6 +40,7 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	}
 	return &Client{
 		modelID: c.ModelID,
+		region:  c.Region,
 		control: bedrock.NewFromConfig(cfg, func(o *bedrock.Options) {
 			endpoint(&o.BaseEndpoint)
 			o.APIOptions = append(o.APIOptions, counter.addTo)

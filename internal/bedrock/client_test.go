@@ -100,7 +100,14 @@ func TestDescribe(t *testing.T) {
 		{modelID: "sim.no-model-access-v1", wantCategory: certify.CategoryProvisioningRequired, wantLifecycle: "ACTIVE", wantImage: true},
 		{modelID: "sim.inference-profile-v1", wantCategory: certify.CategoryConfiguration, wantLifecycle: "ACTIVE", wantImage: true},
 		{modelID: "us.sim.inference-profile-v1", wantAccessible: true, wantLifecycle: "ACTIVE", wantImage: true},
+		{modelID: "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-lite-v1:0", wantAccessible: true, wantLifecycle: "ACTIVE", wantImage: true},
+		{modelID: "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/simapp0nova1", wantAccessible: true, wantLifecycle: "ACTIVE", wantImage: true},
+		{modelID: "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0", wantAccessible: true, wantLifecycle: "ACTIVE", wantImage: true},
 		{modelID: "sim.wrong-region-v1", wantErr: true, wantCategory: certify.CategoryUnavailable},
+		{modelID: "sim.eu-only-v1", wantErr: true, wantCategory: certify.CategoryUnavailable},
+		{modelID: "eu.sim.eu-only-v1", wantErr: true, wantCategory: certify.CategoryUnavailable},
+		{modelID: "eu.amazon.nova-lite-v1:0", wantErr: true, wantCategory: certify.CategoryUnavailable},
+		{modelID: "arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.amazon.nova-lite-v1:0", wantErr: true, wantCategory: certify.CategoryUnavailable},
 		{modelID: "no.such-model-v1", wantErr: true, wantCategory: certify.CategoryUnavailable},
 	}
 	for _, tc := range tests {
@@ -398,20 +405,22 @@ func TestAssumeRole(t *testing.T) {
 	}
 }
 
-func TestFoundationModelID(t *testing.T) {
-	tests := []struct {
-		id, want    string
-		wantProfile bool
-	}{
-		{"amazon.nova-lite-v1:0", "amazon.nova-lite-v1:0", false},
-		{"us.amazon.nova-lite-v1:0", "amazon.nova-lite-v1:0", true},
-		{"apac.anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-haiku-20240307-v1:0", true},
-		{"global.anthropic.claude-sonnet-4-20250514-v1:0", "anthropic.claude-sonnet-4-20250514-v1:0", true},
-		{"usa.model-v1", "usa.model-v1", false},
+func TestIsInferenceProfile(t *testing.T) {
+	tests := map[string]bool{
+		"amazon.nova-lite-v1:0":                          false,
+		"us.amazon.nova-lite-v1:0":                       true,
+		"apac.anthropic.claude-3-haiku-20240307-v1:0":    true,
+		"global.anthropic.claude-sonnet-4-20250514-v1:0": true,
+		"us-gov.anthropic.claude-3-haiku-20240307-v1:0":  true,
+		"usa.model-v1": false,
+		"arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-lite-v1:0": true,
+		"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3":       true,
+		"arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0":                 false,
+		"arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc":                      false,
 	}
-	for _, tc := range tests {
-		if got, profile := foundationModelID(tc.id); got != tc.want || profile != tc.wantProfile {
-			t.Errorf("foundationModelID(%q) = %q, %v; want %q, %v", tc.id, got, profile, tc.want, tc.wantProfile)
+	for id, want := range tests {
+		if got := isInferenceProfile(id); got != want {
+			t.Errorf("isInferenceProfile(%q) = %v, want %v", id, got, want)
 		}
 	}
 }

@@ -19,12 +19,26 @@ var geoPrefixes = []string{"us", "us-gov", "eu", "apac", "jp", "au", "ca", "glob
 
 // Describe asks the control plane what the model is and whether this account may invoke it here.
 //
-// An inference profile id is described through its underlying model: GetFoundationModel and
-// GetFoundationModelAvailability only know foundation model ids, a system-defined profile routes
-// to that same model in each region of its geography, and invoking through it still requires
-// the model's access to be granted in the source region.
+// An inference profile (a geographic id or a profile ARN) is first resolved with
+// GetInferenceProfile, which knows only the profiles callable in the client's region: a
+// geographic profile from its own geography's regions, an application profile in its region.
+// The model it routes to is then described like any other: capabilities are that model's,
+// and invoking through the profile still requires the model's access to be granted.
 func (c *Client) Describe(ctx context.Context) (certify.ModelInfo, error) {
-	foundationID, profile := foundationModelID(c.modelID)
+	foundationID, profileARN := foundationModelID(c.modelID), ""
+	if isInferenceProfile(c.modelID) {
+		profile, err := c.control.GetInferenceProfile(ctx, &bedrock.GetInferenceProfileInput{
+			InferenceProfileIdentifier: aws.String(c.modelID),
+		})
+		if err != nil {
+			return certify.ModelInfo{}, fmt.Errorf("describe inference profile %s: %w", c.modelID, c.profileError(err))
+		}
+		if foundationID = profileModel(profile.Models, c.region); foundationID == "" {
+			return certify.ModelInfo{}, fmt.Errorf("describe inference profile %s: %w", c.modelID, &certify.ModelError{
+				Category: certify.CategoryUnknown, Message: "GetInferenceProfile returned no foundation model"})
+		}
+		profileARN = aws.ToString(profile.InferenceProfileArn)
+	}
 	model, err := c.control.GetFoundationModel(ctx, &bedrock.GetFoundationModelInput{
 		ModelIdentifier: aws.String(foundationID),
 	})
@@ -36,7 +50,7 @@ func (c *Client) Describe(ctx context.Context) (certify.ModelInfo, error) {
 			Category: certify.CategoryUnknown, Message: "GetFoundationModel returned no model details"})
 	}
 	info := modelInfo(c.modelID, model.ModelDetails)
-
+	info.FoundationModelID, info.InferenceProfileARN = foundationID, profileARN
 	availability, err := c.control.GetFoundationModelAvailability(ctx, &bedrock.GetFoundationModelAvailabilityInput{
 		ModelId: aws.String(foundationID),
 	})
@@ -44,7 +58,7 @@ func (c *Client) Describe(ctx context.Context) (certify.ModelInfo, error) {
 		return certify.ModelInfo{}, fmt.Errorf("model availability %s: %w", c.modelID, Classify(err))
 	}
 	info.AccessError = accessError(availability)
-	if info.AccessError == nil && !profile && needsProfile(info.InferenceTypes) {
+	if info.AccessError == nil && profileARN == "" && needsProfile(info.InferenceTypes) {
 		info.AccessError = &certify.ModelError{
 			Category: certify.CategoryConfiguration,
 			Message:  fmt.Sprintf("%s is not offered on demand; invoke it through an inference profile (for example us.%s)", c.modelID, c.modelID),
@@ -54,14 +68,53 @@ func (c *Client) Describe(ctx context.Context) (certify.ModelInfo, error) {
 	return info, nil
 }
 
-// foundationModelID strips a geography prefix from an inference profile id and reports whether
-// there was one.
-func foundationModelID(id string) (string, bool) {
-	prefix, rest, ok := strings.Cut(id, ".")
-	if ok && slices.Contains(geoPrefixes, prefix) {
-		return rest, true
+// profileError classifies a GetInferenceProfile failure. A profile the region does not know is
+// UNAVAILABLE, as Bedrock Runtime's "The provided model identifier is invalid." would be for the
+// same id; the message says why that usually happens.
+func (c *Client) profileError(err error) *certify.ModelError {
+	me := Classify(err)
+	if me.Category == certify.CategoryUnavailable {
+		me.Message = shorten(fmt.Sprintf("inference profile %s is not callable from %s (a geographic profile only from its source regions, an application profile only in its own): %s",
+			c.modelID, c.region, me.Message))
 	}
-	return id, false
+	return me
+}
+
+// isInferenceProfile reports whether id names an inference profile: a geographic profile id,
+// or the ARN of a system-defined or application profile.
+func isInferenceProfile(id string) bool {
+	if strings.HasPrefix(id, "arn:") {
+		return strings.Contains(id, ":inference-profile/") || strings.Contains(id, ":application-inference-profile/")
+	}
+	prefix, _, ok := strings.Cut(id, ".")
+	return ok && slices.Contains(geoPrefixes, prefix)
+}
+
+// foundationModelID returns the model id in a foundation model ARN, and any other id as it is.
+func foundationModelID(idOrARN string) string {
+	if _, id, ok := strings.Cut(idOrARN, ":foundation-model/"); ok && strings.HasPrefix(idOrARN, "arn:") {
+		return id
+	}
+	return idOrARN
+}
+
+// profileModel picks the profile's model in region, else its first: a geographic profile lists
+// the same model in every region it routes to.
+func profileModel(models []cptypes.InferenceProfileModel, region string) string {
+	var first string
+	for _, m := range models {
+		arn := aws.ToString(m.ModelArn)
+		if first == "" {
+			first = arn
+		}
+		if strings.Contains(arn, ":bedrock:"+region+":") {
+			return foundationModelID(arn)
+		}
+	}
+	if first == "" {
+		return ""
+	}
+	return foundationModelID(first)
 }
 
 func modelInfo(id string, d *cptypes.FoundationModelDetails) certify.ModelInfo {
