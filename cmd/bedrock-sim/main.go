@@ -2,7 +2,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,10 +41,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(io.Discard) // errors are reported in one line below
 	listen := flags.String("listen", "127.0.0.1:0", "address to listen on (host:port; port 0 picks a free one)")
 	catalogPath := flags.String("catalog", "", "persona catalog YAML file (default: the embedded catalog)")
+	selfSigned := flags.Bool("tls", false, "serve HTTPS with a self-signed certificate generated at start (HTTP/2 and HTTP/1.1 by ALPN)")
+	certOut := flags.String("tls-cert-out", "", "with --tls: write the self-signed certificate's PEM to this file, for clients to trust (AWS_CA_BUNDLE)")
+	certFile := flags.String("tls-cert", "", "serve HTTPS with this PEM certificate (needs --tls-key)")
+	keyFile := flags.String("tls-key", "", "the PEM private key of --tls-cert")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			flags.SetOutput(stderr)
-			fmt.Fprintln(stderr, "usage: bedrock-sim [--listen 127.0.0.1:0] [--catalog FILE]")
+			fmt.Fprintln(stderr, "usage: bedrock-sim [--listen 127.0.0.1:0] [--catalog FILE] [--tls [--tls-cert-out FILE] | --tls-cert FILE --tls-key FILE]")
 			flags.PrintDefaults()
 			return exitOK
 		}
@@ -68,7 +74,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	server := bedrocksim.New(catalog, bedrocksim.WithAccessLog(stderr))
+	opts := []bedrocksim.Option{bedrocksim.WithAccessLog(stderr)}
+	tlsOpt, err := tlsOption(*selfSigned, *certOut, *certFile, *keyFile, *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "bedrock-sim: %v (see --help)\n", err)
+		return exitUsage
+	}
+	if tlsOpt != nil {
+		opts = append(opts, tlsOpt)
+	}
+	server := bedrocksim.New(catalog, opts...)
 	url, stop, err := server.Start(*listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "bedrock-sim: %v\n", err)
@@ -85,4 +100,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// tlsOption checks the TLS flags and returns the option they ask for, nil for plain HTTP.
+// A self-signed certificate names the listen host, 127.0.0.1 and localhost.
+func tlsOption(selfSigned bool, certOut, certFile, keyFile, listen string) (bedrocksim.Option, error) {
+	switch {
+	case selfSigned && (certFile != "" || keyFile != ""):
+		return nil, errors.New("--tls and --tls-cert/--tls-key exclude each other")
+	case certOut != "" && !selfSigned:
+		return nil, errors.New("--tls-cert-out needs --tls")
+	case (certFile == "") != (keyFile == ""):
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	case certFile != "":
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		return bedrocksim.WithTLS(cert), nil
+	case selfSigned:
+		host, _, _ := net.SplitHostPort(listen)
+		cert, certPEM, err := bedrocksim.SelfSignedCertificate(cmp.Or(host, "127.0.0.1"), "127.0.0.1", "localhost")
+		if err != nil {
+			return nil, err
+		}
+		if certOut != "" {
+			if err := os.WriteFile(certOut, certPEM, 0o644); err != nil {
+				return nil, fmt.Errorf("--tls-cert-out: %w", err)
+			}
+		}
+		return bedrocksim.WithTLS(cert), nil
+	}
+	return nil, nil
 }

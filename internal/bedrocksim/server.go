@@ -4,6 +4,7 @@ package bedrocksim
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -52,6 +53,7 @@ type Server struct {
 	profiles  []Profile // the catalog's, system-defined ones included
 	holdLimit time.Duration
 	accessLog *log.Logger
+	tls       *tls.Certificate
 
 	mu     sync.Mutex
 	calls  map[string]*CallCounts
@@ -70,10 +72,13 @@ type Option func(*Server)
 // ModelTimeoutException (default 10 minutes); tests shorten it.
 func WithHoldLimit(d time.Duration) Option { return func(s *Server) { s.holdLimit = d } }
 
-// WithAccessLog logs one line per request (method, path, model, status, latency) to w.
+// WithAccessLog logs one line per request (protocol, method, path, model, status, latency) to w.
 func WithAccessLog(w io.Writer) Option {
 	return func(s *Server) { s.accessLog = log.New(w, "", log.LstdFlags|log.Lmicroseconds) }
 }
+
+// WithTLS serves HTTPS with the certificate, offering HTTP/2 and HTTP/1.1 by ALPN.
+func WithTLS(cert tls.Certificate) Option { return func(s *Server) { s.tls = &cert } }
 
 // New returns a Server for the catalog; a nil catalog means DefaultCatalog().
 func New(catalog *Catalog, opts ...Option) *Server {
@@ -107,14 +112,26 @@ func (s *Server) Calls(modelID string) CallCounts {
 
 // Start serves on addr (for tests "127.0.0.1:0") in the background and returns the
 // base URL and a stop function that shuts down gracefully, releasing held requests.
+// It speaks HTTP/1.1 and HTTP/2: on http:// cleartext HTTP/2 with prior knowledge (what the
+// AWS SDK for JavaScript v3 sends), on https:// (WithTLS) HTTP/2 negotiated by ALPN.
 // Start a Server at most once; to serve it elsewhere too, use it as an http.Handler.
 func (s *Server) Start(addr string) (baseURL string, stop func(context.Context) error, err error) {
 	listener, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	httpServer := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = httpServer.Serve(listener) }()
+	httpServer := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, Protocols: new(http.Protocols)}
+	httpServer.Protocols.SetHTTP1(true)
+	scheme := "http"
+	if s.tls != nil {
+		scheme = "https"
+		httpServer.Protocols.SetHTTP2(true)
+		httpServer.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.tls}, MinVersion: tls.VersionTLS12}
+		go func() { _ = httpServer.ServeTLS(listener, "", "") }()
+	} else {
+		httpServer.Protocols.SetUnencryptedHTTP2(true)
+		go func() { _ = httpServer.Serve(listener) }()
+	}
 	stop = func(ctx context.Context) error {
 		s.closeOnce.Do(func() { close(s.closing) })
 		if err := httpServer.Shutdown(ctx); err != nil {
@@ -122,7 +139,7 @@ func (s *Server) Start(addr string) (baseURL string, stop func(context.Context) 
 		}
 		return nil
 	}
-	return "http://" + listener.Addr().String(), stop, nil
+	return scheme + "://" + listener.Addr().String(), stop, nil
 }
 
 // ServeHTTP routes a request, counts it, checks its signature and answers it.
@@ -136,7 +153,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	modelID, viaProfile := s.resolveModelID(rawModelID)
 	if s.accessLog != nil {
 		defer func() {
-			s.accessLog.Printf("%s %s model=%s status=%d latency=%s", r.Method, r.URL.EscapedPath(),
+			s.accessLog.Printf("%s %s %s model=%s status=%d latency=%s", r.Proto, r.Method, r.URL.EscapedPath(),
 				cmp.Or(modelID, "-"), recorder.status, time.Since(started).Round(time.Microsecond))
 		}()
 	}
