@@ -17,13 +17,17 @@ import (
 const roleSessionName = "modelcert-operator"
 
 // loadAWSConfig resolves region, credentials and the retryer shared by both Bedrock clients.
-func loadAWSConfig(ctx context.Context, c Config) (aws.Config, error) {
+// A sharedHTTP client (already trusting AWS_CA_BUNDLE) sends every request, STS's included,
+// unless Config.HTTPClient is set.
+func loadAWSConfig(ctx context.Context, c Config, sharedHTTP aws.HTTPClient) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithRegion(c.Region),
 		config.WithRetryer(func() aws.Retryer { return newRetryer(c.maxAttempts(), c.MaxBackoff) }),
 	}
 	if c.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(c.HTTPClient))
+	} else if sharedHTTP != nil {
+		opts = append(opts, config.WithHTTPClient(sharedHTTP))
 	}
 	if cr := c.Credentials; cr.static() {
 		opts = append(opts, config.WithCredentialsProvider(
@@ -32,6 +36,11 @@ func loadAWSConfig(ctx context.Context, c Config) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	if c.HTTPClient == nil && sharedHTTP != nil {
+		// With AWS_CA_BUNDLE the loader replaces the client by a copy with its own transport;
+		// the shared one already trusts the bundle.
+		cfg.HTTPClient = sharedHTTP
 	}
 	if !c.Credentials.static() {
 		cfg.Credentials = labelledCredentials{source: "the default credential chain", provider: cfg.Credentials}

@@ -4,10 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/bedrock"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
-
 	"github.com/modelcert/modelcert-operator/internal/certify"
 )
 
@@ -16,41 +12,31 @@ import (
 type Client struct {
 	modelID  string
 	region   string
-	control  *bedrock.Client
-	runtime  *bedrockruntime.Client
+	sdk      *sdkClients
 	attempts *attemptCounter
 }
 
 var _ certify.Model = (*Client)(nil)
 
-// New validates the configuration and builds the clients; it makes no request.
+// New validates the configuration and returns a client; it makes no request. Clients with the
+// same region, endpoint, credentials and retry settings share one AWS configuration, its SDK
+// clients and credential cache, and one HTTP transport, so that runs reuse connections (at
+// most maxSharedConfigs configurations are kept). A Config with its own HTTPClient shares nothing.
 func New(ctx context.Context, c Config) (*Client, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("bedrock config: %w", err)
 	}
-	cfg, err := loadAWSConfig(ctx, c)
+	var sdk *sdkClients
+	var err error
+	if c.HTTPClient != nil {
+		sdk, err = newSDKClients(ctx, c, nil)
+	} else {
+		sdk, err = shared.get(ctx, c)
+	}
 	if err != nil {
 		return nil, err
 	}
-	counter := &attemptCounter{}
-	endpoint := func(base **string) {
-		if c.Endpoint != "" {
-			*base = aws.String(c.Endpoint)
-		}
-	}
-	return &Client{
-		modelID: c.ModelID,
-		region:  c.Region,
-		control: bedrock.NewFromConfig(cfg, func(o *bedrock.Options) {
-			endpoint(&o.BaseEndpoint)
-			o.APIOptions = append(o.APIOptions, counter.addTo)
-		}),
-		runtime: bedrockruntime.NewFromConfig(cfg, func(o *bedrockruntime.Options) {
-			endpoint(&o.BaseEndpoint)
-			o.APIOptions = append(o.APIOptions, counter.addTo)
-		}),
-		attempts: counter,
-	}, nil
+	return &Client{modelID: c.ModelID, region: c.Region, sdk: sdk, attempts: &attemptCounter{}}, nil
 }
 
 // Stats returns the calls made so far and the HTTP attempts they took, retries included.

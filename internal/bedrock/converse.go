@@ -19,9 +19,9 @@ func (c *Client) Converse(ctx context.Context, req certify.Request) (certify.Res
 	if err != nil {
 		return certify.Response{}, fmt.Errorf("converse %s: %w", c.modelID, configurationError(err))
 	}
-	ctx, retries := withCallAttempts(ctx)
+	ctx, retries := c.withCallAttempts(ctx)
 	start := time.Now()
-	out, err := c.runtime.Converse(ctx, &bedrockruntime.ConverseInput{
+	out, err := c.sdk.runtime.Converse(ctx, &bedrockruntime.ConverseInput{
 		ModelId:         aws.String(c.modelID),
 		System:          in.system,
 		Messages:        in.messages,

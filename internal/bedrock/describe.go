@@ -25,9 +25,10 @@ var geoPrefixes = []string{"us", "us-gov", "eu", "apac", "jp", "au", "ca", "glob
 // The model it routes to is then described like any other: capabilities are that model's,
 // and invoking through the profile still requires the model's access to be granted.
 func (c *Client) Describe(ctx context.Context) (certify.ModelInfo, error) {
+	ctx = c.counted(ctx)
 	foundationID, profileARN := foundationModelID(c.modelID), ""
 	if isInferenceProfile(c.modelID) {
-		profile, err := c.control.GetInferenceProfile(ctx, &bedrock.GetInferenceProfileInput{
+		profile, err := c.sdk.control.GetInferenceProfile(ctx, &bedrock.GetInferenceProfileInput{
 			InferenceProfileIdentifier: aws.String(c.modelID),
 		})
 		if err != nil {
@@ -39,7 +40,7 @@ func (c *Client) Describe(ctx context.Context) (certify.ModelInfo, error) {
 		}
 		profileARN = aws.ToString(profile.InferenceProfileArn)
 	}
-	model, err := c.control.GetFoundationModel(ctx, &bedrock.GetFoundationModelInput{
+	model, err := c.sdk.control.GetFoundationModel(ctx, &bedrock.GetFoundationModelInput{
 		ModelIdentifier: aws.String(foundationID),
 	})
 	if err != nil {
@@ -51,7 +52,7 @@ func (c *Client) Describe(ctx context.Context) (certify.ModelInfo, error) {
 	}
 	info := modelInfo(c.modelID, model.ModelDetails)
 	info.FoundationModelID, info.InferenceProfileARN = foundationID, profileARN
-	availability, err := c.control.GetFoundationModelAvailability(ctx, &bedrock.GetFoundationModelAvailabilityInput{
+	availability, err := c.sdk.control.GetFoundationModelAvailability(ctx, &bedrock.GetFoundationModelAvailabilityInput{
 		ModelId: aws.String(foundationID),
 	})
 	if err != nil {

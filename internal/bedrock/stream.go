@@ -19,9 +19,9 @@ func (c *Client) ConverseStream(ctx context.Context, req certify.Request) (certi
 	if err != nil {
 		return certify.StreamResponse{}, fmt.Errorf("converse stream %s: %w", c.modelID, configurationError(err))
 	}
-	ctx, retries := withCallAttempts(ctx)
+	ctx, retries := c.withCallAttempts(ctx)
 	start := time.Now()
-	out, err := c.runtime.ConverseStream(ctx, &bedrockruntime.ConverseStreamInput{
+	out, err := c.sdk.runtime.ConverseStream(ctx, &bedrockruntime.ConverseStreamInput{
 		ModelId:         aws.String(c.modelID),
 		System:          in.system,
 		Messages:        in.messages,

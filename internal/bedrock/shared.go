@@ -1,0 +1,167 @@
+package bedrock
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/bedrock"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+)
+
+// Limits of what the process keeps for reuse across runs.
+const (
+	// maxSharedConfigs bounds the AWS configurations (and their clients and credential caches)
+	// kept; the least recently used goes first.
+	maxSharedConfigs = 64
+	// Idle connections are kept for the next run, within these bounds.
+	maxIdleConns        = 256
+	maxIdleConnsPerHost = 128
+	idleConnTimeout     = 30 * time.Second
+)
+
+// sdkClients are the SDK clients of one AWS configuration, shared by every Client with the
+// same key. Their middleware counts calls into the counters each call's context carries.
+type sdkClients struct {
+	control *bedrock.Client
+	runtime *bedrockruntime.Client
+}
+
+// clientKey is what an AWS configuration depends on. The secret key and session token appear
+// only as a hash, so that keys can be logged or dumped without leaking them.
+type clientKey struct {
+	region, endpoint, roleARN string
+	accessKeyID, secretHash   string
+	maxAttempts               int
+	maxBackoff                time.Duration
+	caBundle                  string
+}
+
+func keyOf(c Config) clientKey {
+	k := clientKey{
+		region: c.Region, endpoint: c.Endpoint, roleARN: c.Credentials.RoleARN,
+		accessKeyID: c.Credentials.AccessKeyID, maxAttempts: c.maxAttempts(), maxBackoff: c.MaxBackoff,
+		caBundle: os.Getenv("AWS_CA_BUNDLE"),
+	}
+	if c.Credentials.static() {
+		sum := sha256.Sum256([]byte(c.Credentials.SecretAccessKey + "\x00" + c.Credentials.SessionToken))
+		k.secretHash = hex.EncodeToString(sum[:])
+	}
+	return k
+}
+
+// clientCache keeps the SDK clients per key, least recently used first out, and one HTTP
+// client per CA bundle, so that runs share connections instead of each opening its own.
+type clientCache struct {
+	mu      sync.Mutex
+	max     int
+	order   *list.List // of *cacheEntry, most recently used first
+	entries map[clientKey]*list.Element
+	http    map[string]*awshttp.BuildableClient // by AWS_CA_BUNDLE path, "" for none
+}
+
+type cacheEntry struct {
+	key     clientKey
+	clients *sdkClients
+}
+
+func newClientCache(max int) *clientCache {
+	return &clientCache{max: max, order: list.New(), entries: map[clientKey]*list.Element{},
+		http: map[string]*awshttp.BuildableClient{}}
+}
+
+// shared is the process's cache: the controller builds a Client per run.
+var shared = newClientCache(maxSharedConfigs)
+
+// get returns the clients for c, building them on first use.
+func (cc *clientCache) get(ctx context.Context, c Config) (*sdkClients, error) {
+	key := keyOf(c)
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if e, ok := cc.entries[key]; ok {
+		cc.order.MoveToFront(e)
+		return e.Value.(*cacheEntry).clients, nil
+	}
+	httpClient, err := cc.httpClient(key.caBundle)
+	if err != nil {
+		return nil, err
+	}
+	clients, err := newSDKClients(ctx, c, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	cc.entries[key] = cc.order.PushFront(&cacheEntry{key: key, clients: clients})
+	if cc.order.Len() > cc.max {
+		oldest := cc.order.Back()
+		cc.order.Remove(oldest)
+		delete(cc.entries, oldest.Value.(*cacheEntry).key)
+	}
+	return clients, nil
+}
+
+// len is the number of configurations kept.
+func (cc *clientCache) len() int {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.order.Len()
+}
+
+// httpClient returns the HTTP client for a CA bundle, reading the bundle once. Callers hold mu.
+func (cc *clientCache) httpClient(caBundle string) (*awshttp.BuildableClient, error) {
+	if hc, ok := cc.http[caBundle]; ok {
+		return hc, nil
+	}
+	var roots *x509.CertPool
+	if caBundle != "" {
+		pem, err := os.ReadFile(caBundle)
+		if err != nil {
+			return nil, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
+		}
+		if roots, err = x509.SystemCertPool(); err != nil {
+			roots = x509.NewCertPool()
+		}
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("AWS_CA_BUNDLE: %s holds no PEM certificate", caBundle)
+		}
+	}
+	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns, t.MaxIdleConnsPerHost, t.IdleConnTimeout = maxIdleConns, maxIdleConnsPerHost, idleConnTimeout
+		if roots != nil {
+			t.TLSClientConfig.RootCAs = roots
+		}
+	})
+	cc.http[caBundle] = hc
+	return hc, nil
+}
+
+// newSDKClients loads one AWS configuration and builds both Bedrock clients over it.
+func newSDKClients(ctx context.Context, c Config, sharedHTTP aws.HTTPClient) (*sdkClients, error) {
+	cfg, err := loadAWSConfig(ctx, c, sharedHTTP)
+	if err != nil {
+		return nil, err
+	}
+	endpoint := func(base **string) {
+		if c.Endpoint != "" {
+			*base = aws.String(c.Endpoint)
+		}
+	}
+	return &sdkClients{
+		control: bedrock.NewFromConfig(cfg, func(o *bedrock.Options) {
+			endpoint(&o.BaseEndpoint)
+			o.APIOptions = append(o.APIOptions, addAttemptCounting)
+		}),
+		runtime: bedrockruntime.NewFromConfig(cfg, func(o *bedrockruntime.Options) {
+			endpoint(&o.BaseEndpoint)
+			o.APIOptions = append(o.APIOptions, addAttemptCounting)
+		}),
+	}, nil
+}
