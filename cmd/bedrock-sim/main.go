@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,10 +46,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	certOut := flags.String("tls-cert-out", "", "with --tls: write the self-signed certificate's PEM to this file, for clients to trust (AWS_CA_BUNDLE)")
 	certFile := flags.String("tls-cert", "", "serve HTTPS with this PEM certificate (needs --tls-key)")
 	keyFile := flags.String("tls-key", "", "the PEM private key of --tls-cert")
+	var accessKeys map[string]string
+	flags.Func("access-key", "accept only this `ID:SECRET` and verify SigV4 signatures (repeatable; default: any key, unverified)", func(v string) error {
+		id, secret, ok := strings.Cut(v, ":")
+		if !ok || id == "" || secret == "" {
+			return errors.New("want ID:SECRET")
+		}
+		if accessKeys == nil {
+			accessKeys = map[string]string{}
+		}
+		accessKeys[id] = secret
+		return nil
+	})
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			flags.SetOutput(stderr)
-			fmt.Fprintln(stderr, "usage: bedrock-sim [--listen 127.0.0.1:0] [--catalog FILE] [--tls [--tls-cert-out FILE] | --tls-cert FILE --tls-key FILE]")
+			fmt.Fprintln(stderr, "usage: bedrock-sim [--listen 127.0.0.1:0] [--catalog FILE] [--tls [--tls-cert-out FILE] | --tls-cert FILE --tls-key FILE] [--access-key ID:SECRET]...")
 			flags.PrintDefaults()
 			return exitOK
 		}
@@ -82,6 +95,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if tlsOpt != nil {
 		opts = append(opts, tlsOpt)
+	}
+	if accessKeys != nil {
+		opts = append(opts, bedrocksim.WithAccessKeys(accessKeys))
 	}
 	server := bedrocksim.New(catalog, opts...)
 	url, stop, err := server.Start(*listen)

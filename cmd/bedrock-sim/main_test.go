@@ -67,7 +67,7 @@ func startRun(t *testing.T, args []string, stderr io.Writer) (string, func() int
 
 func TestRunServesLogsAndShutsDown(t *testing.T) {
 	var stderr lockedBuffer
-	url, stop := startRun(t, []string{"--listen", "127.0.0.1:0"}, &stderr)
+	url, stop := startRun(t, []string{"--listen", "127.0.0.1:0", "--access-key", "AKIDTEST:secret"}, &stderr)
 	if !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Fatalf("URL = %q, want http://127.0.0.1:PORT", url)
 	}
@@ -78,6 +78,15 @@ func TestRunServesLogsAndShutsDown(t *testing.T) {
 	})
 	if _, err := client.GetFoundationModel(context.Background(), &bedrock.GetFoundationModelInput{ModelIdentifier: aws.String("amazon.nova-lite-v1:0")}); err != nil {
 		t.Fatalf("GetFoundationModel: %v", err)
+	}
+	wrongSecret := bedrock.New(bedrock.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "not-the-secret", ""),
+	})
+	_, err := wrongSecret.GetFoundationModel(context.Background(), &bedrock.GetFoundationModelInput{ModelIdentifier: aws.String("amazon.nova-lite-v1:0")})
+	if err == nil || !strings.Contains(err.Error(), "InvalidSignatureException") {
+		t.Fatalf("GetFoundationModel with a wrong secret: %v, want InvalidSignatureException", err)
 	}
 	if code := stop(); code != exitOK {
 		t.Errorf("exit code = %d, want 0; stderr:\n%s", code, stderr.String())
@@ -133,6 +142,7 @@ func TestRunRejectsBadInput(t *testing.T) {
 		{"cert without key", []string{"--tls-cert", badCatalog}, []string{"--tls-cert and --tls-key go together"}},
 		{"self-signed and a cert", []string{"--tls", "--tls-cert", "c", "--tls-key", "k"}, []string{"--tls and --tls-cert/--tls-key exclude each other"}},
 		{"cert out without tls", []string{"--tls-cert-out", "x.pem"}, []string{"--tls-cert-out needs --tls"}},
+		{"access key without secret", []string{"--access-key", "AKID"}, []string{`invalid value "AKID" for flag -access-key: want ID:SECRET`}},
 		{"unreadable cert", []string{"--tls-cert", filepath.Join(dir, "no.pem"), "--tls-key", filepath.Join(dir, "no.key")}, []string{"--tls-cert/--tls-key: open"}},
 	}
 	for _, tt := range tests {

@@ -140,3 +140,43 @@ func TestClassifyCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedKeysEndThePreflight signs with keys the simulator, verifying signatures like AWS,
+// refuses: the pre-flight says which refusal, and no inference call follows.
+func TestRefusedKeysEndThePreflight(t *testing.T) {
+	sim := bedrocksim.New(nil, bedrocksim.WithAccessKeys(map[string]string{"AKIDKNOWN": "known-secret"}))
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		name        string
+		credentials Credentials
+		wantMessage string
+	}{
+		{"unknown access key", Credentials{AccessKeyID: "AKIDUNKNOWN", SecretAccessKey: "known-secret"},
+			"unknown access key: The security token included in the request is invalid."},
+		{"wrong secret", Credentials{AccessKeyID: "AKIDKNOWN", SecretAccessKey: "wrong-secret"},
+			"bad signature (wrong secret key?): The request signature we calculated does not match"},
+		{"expired", Credentials{AccessKeyID: bedrocksim.ExpiredAccessKey, SecretAccessKey: "s", SessionToken: "t"},
+			"expired credentials: The security token included in the request is expired"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			const modelID = "amazon.nova-micro-v1:0"
+			before := sim.Calls(modelID)
+			c := newSimClient(t, srv.URL, modelID, func(c *Config) { c.Credentials = tc.credentials })
+			report := certify.Run(context.Background(), c, certify.Options{})
+			if a := report.Results[0]; a.Category != certify.CategoryAuthentication || !strings.Contains(a.Message, tc.wantMessage) {
+				t.Fatalf("availability = %+v, want AUTHENTICATION_ERROR saying %q", a, tc.wantMessage)
+			}
+			if after := sim.Calls(modelID); after.Converse != before.Converse || after.ConverseStream != before.ConverseStream {
+				t.Fatalf("inference calls were made: %+v → %+v", before, after)
+			}
+		})
+	}
+	known := newSimClient(t, srv.URL, "amazon.nova-micro-v1:0", func(c *Config) {
+		c.Credentials = Credentials{AccessKeyID: "AKIDKNOWN", SecretAccessKey: "known-secret"}
+	})
+	if _, err := known.Describe(context.Background()); err != nil {
+		t.Fatalf("Describe with the known key: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -54,6 +55,8 @@ type Server struct {
 	holdLimit time.Duration
 	accessLog *log.Logger
 	tls       *tls.Certificate
+	// accessKeys are the secrets by access key id when signatures are verified; nil accepts any key.
+	accessKeys map[string]string
 
 	mu     sync.Mutex
 	calls  map[string]*CallCounts
@@ -79,6 +82,12 @@ func WithAccessLog(w io.Writer) Option {
 
 // WithTLS serves HTTPS with the certificate, offering HTTP/2 and HTTP/1.1 by ALPN.
 func WithTLS(cert tls.Certificate) Option { return func(s *Server) { s.tls = &cert } }
+
+// WithAccessKeys makes the simulator accept only these access keys (id → secret) and verify
+// each request's SigV4 signature, as AWS does; without it any key is accepted unverified.
+func WithAccessKeys(keys map[string]string) Option {
+	return func(s *Server) { s.accessKeys = maps.Clone(keys) }
+}
 
 // New returns a Server for the catalog; a nil catalog means DefaultCatalog().
 func New(catalog *Catalog, opts ...Option) *Server {
@@ -162,7 +171,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	runtimeCall := s.record(modelID, op)
-	region, authErr := regionOf(r)
+	region, authErr := s.authenticate(r)
 	if authErr != nil {
 		authErr.write(w)
 		return
