@@ -64,6 +64,7 @@ func TestRefusalsNameTheCapability(t *testing.T) {
 	}{
 		{"llama without tools", "meta.llama3-8b-instruct-v1:0", certify.Request{Messages: hello, Tools: []certify.Tool{weather}}, certify.CapabilityToolUse},
 		{"mistral without system prompt", "mistral.mistral-7b-instruct-v0:2", certify.Request{System: "Be brief.", Messages: hello}, certify.CapabilitySystemPrompt},
+		{"llama 4 without toolChoice", "us.meta.llama4-maverick-17b-instruct-v1:0", certify.Request{Messages: hello, Tools: []certify.Tool{weather}, ToolChoice: "get_weather"}, certify.CapabilityToolUse},
 		{"titan without images", "amazon.titan-text-express-v1", certify.Request{Messages: []certify.Message{{Role: certify.RoleUser, Text: "What colour?", Image: redPNG(t)}}}, certify.CapabilityVision},
 	}
 	for _, tc := range tests {

@@ -26,6 +26,13 @@ const (
 	CapabilityVision       = "vision"
 )
 
+// Parts of a capability a persona may refuse (Persona.Refuses), as some real models do: tool
+// use without toolChoice any/tool (Llama, Mistral instruct), tool use in Converse only (Llama 4).
+const (
+	RefusesToolChoice       = "toolChoice"
+	RefusesStreamingToolUse = "streamingToolUse"
+)
+
 // Inference types and lifecycle states as the control plane reports them.
 const (
 	InferenceOnDemand    = "ON_DEMAND"
@@ -37,6 +44,7 @@ const (
 
 var (
 	knownCapabilities   = []string{CapabilityStreaming, CapabilitySystemPrompt, CapabilityToolUse, CapabilityVision}
+	knownRefusals       = []string{RefusesToolChoice, RefusesStreamingToolUse}
 	knownInferenceTypes = []string{InferenceOnDemand, InferenceProvisioned, InferenceProfile}
 	knownLifecycles     = []string{LifecycleActive, LifecycleLegacy}
 )
@@ -50,14 +58,17 @@ type Catalog struct {
 
 // Persona is one simulated model: what the control plane says about it and how it misbehaves.
 type Persona struct {
-	ID             string
-	Name           string
-	Provider       string
-	Regions        []string
-	Streaming      bool
-	SystemPrompt   bool
-	ToolUse        bool
-	Vision         bool
+	ID           string
+	Name         string
+	Provider     string
+	Regions      []string
+	Streaming    bool
+	SystemPrompt bool
+	ToolUse      bool
+	Vision       bool
+	// Refuses lists parts of its capabilities the persona refuses: RefusesToolChoice,
+	// RefusesStreamingToolUse.
+	Refuses        []string
 	Lifecycle      string
 	InferenceTypes []string
 	LatencyFixed   time.Duration
@@ -89,6 +100,7 @@ type personaSpec struct {
 	Provider       string       `json:"provider,omitempty"`
 	Regions        []string     `json:"regions,omitempty"`
 	Capabilities   []string     `json:"capabilities,omitempty"`
+	Refuses        []string     `json:"refuses,omitempty"`
 	Lifecycle      string       `json:"lifecycle,omitempty"`
 	InferenceTypes []string     `json:"inferenceTypes,omitempty"`
 	Latency        latencySpec  `json:"latency,omitempty"`
@@ -275,6 +287,15 @@ func (s personaSpec) persona() (Persona, error) {
 			return Persona{}, fmt.Errorf("capabilities[%d]: unknown capability %q (want one of %s)", i, c, strings.Join(knownCapabilities, ", "))
 		}
 	}
+	for i, r := range s.Refuses {
+		if !slices.Contains(knownRefusals, r) {
+			return Persona{}, fmt.Errorf("refuses[%d]: unknown value %q (want one of %s)", i, r, strings.Join(knownRefusals, ", "))
+		}
+		if !p.ToolUse {
+			return Persona{}, fmt.Errorf("refuses[%d]: %s needs the toolUse capability", i, r)
+		}
+	}
+	p.Refuses = s.Refuses
 	if !slices.Contains(knownLifecycles, p.Lifecycle) {
 		return Persona{}, fmt.Errorf("lifecycle: unknown value %q (want one of %s)", p.Lifecycle, strings.Join(knownLifecycles, ", "))
 	}

@@ -22,7 +22,7 @@ func TestDefaultCatalog(t *testing.T) {
 		"sim.throttled-v1", "sim.access-denied-v1", "sim.no-model-access-v1", "sim.wrong-region-v1", "sim.inference-profile-v1",
 		"sim.never-answers-v1", "sim.empty-answers-v1", "sim.ignores-system-prompt-v1", "sim.ignores-max-tokens-v1",
 		"sim.malformed-tool-input-v1", "sim.stream-interrupted-v1",
-		"meta.llama3-8b-instruct-v1:0", "mistral.mistral-7b-instruct-v0:2", "sim.eu-only-v1",
+		"meta.llama3-8b-instruct-v1:0", "mistral.mistral-7b-instruct-v0:2", "meta.llama4-maverick-17b-instruct-v1:0", "sim.eu-only-v1",
 	}
 	// Other personas may follow; these must be there.
 	for _, id := range want {
@@ -75,6 +75,8 @@ func TestParseCatalogErrors(t *testing.T) {
 		{"no regions", "- id: a\n", "personas[0] (a): regions:"},
 		{"throttle rate above 1", "- id: a\n  regions: [r]\n  failures: {throttleRate: 1.5}\n", "personas[0] (a): failures.throttleRate: 1.5 is outside [0, 1]"},
 		{"negative throttle rate", "- id: a\n  regions: [r]\n  failures: {throttleRate: -0.1}\n", "failures.throttleRate"},
+		{"unknown refusal", "- id: a\n  regions: [r]\n  capabilities: [toolUse]\n  refuses: [vision]\n", `personas[0] (a): refuses[0]: unknown value "vision"`},
+		{"refusal without tool use", "- id: a\n  regions: [r]\n  refuses: [toolChoice]\n", "personas[0] (a): refuses[0]: toolChoice needs the toolUse capability"},
 		{"bad duration", "- id: a\n  regions: [r]\n  latency: {fixed: soon}\n", "personas[0] (a): latency.fixed:"},
 		{"negative duration", "- id: a\n  regions: [r]\n  latency: {jitter: -5ms}\n", "personas[0] (a): latency.jitter: -5ms is negative"},
 		{"unknown capability", "- id: a\n  regions: [r]\n  capabilities: [telepathy]\n", `personas[0] (a): capabilities[0]: unknown capability "telepathy"`},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -142,6 +143,12 @@ func validateConverse(p Persona, req *converseRequest, stream bool) *apiError {
 	}
 	if req.ToolConfig != nil && !p.ToolUse {
 		return validationError("This model doesn't support tool use.")
+	}
+	if req.ToolConfig != nil && stream && slices.Contains(p.Refuses, RefusesStreamingToolUse) {
+		return validationError("This model doesn't support tool use in streaming mode.")
+	}
+	if choice := req.ToolConfig.choiceField(); choice != "" && slices.Contains(p.Refuses, RefusesToolChoice) {
+		return validationError("This model doesn't support the toolConfig.toolChoice.%s field. Remove toolConfig.toolChoice.%s and try again.", choice, choice)
 	}
 	if req.ToolConfig != nil && req.ToolConfig.ToolChoice != nil && req.ToolConfig.ToolChoice.Tool != nil {
 		if _, ok := chosenTool(req.ToolConfig, ""); !ok {

@@ -328,3 +328,63 @@ func TestShutdownReleasesHeldRequests(t *testing.T) {
 	}
 	asError[*types.ServiceUnavailableException](t, <-result)
 }
+
+// TestRefusalsInBedrocksWords sends each feature to a persona without it and expects the
+// ValidationException text Bedrock sends.
+func TestRefusalsInBedrocksWords(t *testing.T) {
+	_, url := startSim(t, fastCatalog(t))
+	client := runtimeClient(t, url, "us-east-1")
+	weather := types.ToolConfiguration{Tools: []types.Tool{&types.ToolMemberToolSpec{Value: types.ToolSpecification{
+		Name: aws.String("get_weather"), InputSchema: &types.ToolInputSchemaMemberJson{Value: documentOf(map[string]any{"type": "object"})}}}}}
+	forced := func(choice types.ToolChoice) *types.ToolConfiguration {
+		tc := weather
+		tc.ToolChoice = choice
+		return &tc
+	}
+	hello := []types.Message{userMessage("What is the weather in Paris?")}
+	const llama4 = "us.meta.llama4-maverick-17b-instruct-v1:0"
+	tests := []struct {
+		name, model string
+		stream      bool
+		in          bedrockruntime.ConverseInput
+		want        string
+	}{
+		{"system prompt", "mistral.mistral-7b-instruct-v0:2", false,
+			bedrockruntime.ConverseInput{Messages: hello, System: []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: "Be brief."}}},
+			"This model doesn't support system messages. Try again without a system message or use a model that supports system messages."},
+		{"tool use", "meta.llama3-8b-instruct-v1:0", false, bedrockruntime.ConverseInput{Messages: hello, ToolConfig: &weather},
+			"This model doesn't support tool use."},
+		{"tool use in streaming mode", llama4, true, bedrockruntime.ConverseInput{Messages: hello, ToolConfig: &weather},
+			"This model doesn't support tool use in streaming mode."},
+		{"toolChoice.tool", llama4, false, bedrockruntime.ConverseInput{Messages: hello,
+			ToolConfig: forced(&types.ToolChoiceMemberTool{Value: types.SpecificToolChoice{Name: aws.String("get_weather")}})},
+			"This model doesn't support the toolConfig.toolChoice.tool field. Remove toolConfig.toolChoice.tool and try again."},
+		{"toolChoice.any", llama4, false, bedrockruntime.ConverseInput{Messages: hello,
+			ToolConfig: forced(&types.ToolChoiceMemberAny{Value: types.AnyToolChoice{}})},
+			"This model doesn't support the toolConfig.toolChoice.any field. Remove toolConfig.toolChoice.any and try again."},
+		{"image", "meta.llama3-8b-instruct-v1:0", false, bedrockruntime.ConverseInput{Messages: []types.Message{{Role: types.ConversationRoleUser,
+			Content: []types.ContentBlock{&types.ContentBlockMemberImage{Value: types.ImageBlock{Format: types.ImageFormatPng,
+				Source: &types.ImageSourceMemberBytes{Value: solidPNG(t, 255, 0, 0)}}}, &types.ContentBlockMemberText{Value: "Colour?"}}}}},
+			"This model doesn't support the image content block that you provided. Update the content block and try again."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			in.ModelId = aws.String(tc.model)
+			var err error
+			if tc.stream {
+				_, err = client.ConverseStream(context.Background(), &bedrockruntime.ConverseStreamInput{
+					ModelId: in.ModelId, Messages: in.Messages, System: in.System, ToolConfig: in.ToolConfig})
+			} else {
+				_, err = client.Converse(context.Background(), &in)
+			}
+			if ve := asError[*types.ValidationException](t, err); aws.ToString(ve.Message) != tc.want {
+				t.Fatalf("message = %q, want %q", aws.ToString(ve.Message), tc.want)
+			}
+		})
+	}
+	// The same model takes tools in Converse when it may choose.
+	if _, err := client.Converse(context.Background(), &bedrockruntime.ConverseInput{ModelId: aws.String(llama4), Messages: hello, ToolConfig: &weather}); err != nil {
+		t.Fatalf("Converse with tools, auto choice: %v", err)
+	}
+}

@@ -69,6 +69,20 @@ type toolConfig struct {
 	ToolChoice *toolChoice `json:"toolChoice,omitempty"`
 }
 
+// choiceField names the toolChoice member that forces a tool call ("any" or "tool"), empty
+// when the model may choose (auto, or no toolChoice).
+func (c *toolConfig) choiceField() string {
+	switch {
+	case c == nil || c.ToolChoice == nil:
+		return ""
+	case c.ToolChoice.Any != nil:
+		return "any"
+	case c.ToolChoice.Tool != nil:
+		return "tool"
+	}
+	return ""
+}
+
 type tool struct {
 	ToolSpec *toolSpec `json:"toolSpec,omitempty"`
 }
