@@ -1,6 +1,7 @@
 package bedrock
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -17,17 +18,21 @@ import (
 const roleSessionName = "modelcert-operator"
 
 // loadAWSConfig resolves region, credentials and the retryer shared by both Bedrock clients.
-// A sharedHTTP client (already trusting AWS_CA_BUNDLE) sends every request, STS's included,
+// A shared HTTP client (already trusting AWS_CA_BUNDLE) sends every request, STS's included,
 // unless Config.HTTPClient is set.
-func loadAWSConfig(ctx context.Context, c Config, sharedHTTP aws.HTTPClient) (aws.Config, error) {
+func loadAWSConfig(ctx context.Context, c Config, shared *sharedHTTP) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithRegion(c.Region),
 		config.WithRetryer(func() aws.Retryer { return newRetryer(c.maxAttempts(), c.MaxBackoff) }),
 	}
 	if c.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(c.HTTPClient))
-	} else if sharedHTTP != nil {
-		opts = append(opts, config.WithHTTPClient(sharedHTTP))
+	} else if shared != nil {
+		opts = append(opts, config.WithHTTPClient(shared.client))
+		if shared.caBundle != nil {
+			// The bundle as read once; the loader would otherwise read AWS_CA_BUNDLE again.
+			opts = append(opts, config.WithCustomCABundle(bytes.NewReader(shared.caBundle)))
+		}
 	}
 	if cr := c.Credentials; cr.static() {
 		opts = append(opts, config.WithCredentialsProvider(
@@ -37,10 +42,10 @@ func loadAWSConfig(ctx context.Context, c Config, sharedHTTP aws.HTTPClient) (aw
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
-	if c.HTTPClient == nil && sharedHTTP != nil {
-		// With AWS_CA_BUNDLE the loader replaces the client by a copy with its own transport;
+	if c.HTTPClient == nil && shared != nil {
+		// With a CA bundle the loader replaces the client by a copy with its own transport;
 		// the shared one already trusts the bundle.
-		cfg.HTTPClient = sharedHTTP
+		cfg.HTTPClient = shared.client
 	}
 	if !c.Credentials.static() {
 		cfg.Credentials = labelledCredentials{source: "the default credential chain", provider: cfg.Credentials}

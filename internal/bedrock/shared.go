@@ -66,7 +66,14 @@ type clientCache struct {
 	max     int
 	order   *list.List // of *cacheEntry, most recently used first
 	entries map[clientKey]*list.Element
-	http    map[string]*awshttp.BuildableClient // by AWS_CA_BUNDLE path, "" for none
+	http    map[string]*sharedHTTP // by AWS_CA_BUNDLE path, "" for none
+}
+
+// sharedHTTP is the HTTP client of every configuration with one CA bundle, and the bundle as
+// read once: the SDK's loader would read the file again for each configuration.
+type sharedHTTP struct {
+	client   *awshttp.BuildableClient
+	caBundle []byte
 }
 
 type cacheEntry struct {
@@ -76,7 +83,7 @@ type cacheEntry struct {
 
 func newClientCache(max int) *clientCache {
 	return &clientCache{max: max, order: list.New(), entries: map[clientKey]*list.Element{},
-		http: map[string]*awshttp.BuildableClient{}}
+		http: map[string]*sharedHTTP{}}
 }
 
 // shared is the process's cache: the controller builds a Client per run.
@@ -116,13 +123,15 @@ func (cc *clientCache) len() int {
 }
 
 // httpClient returns the HTTP client for a CA bundle, reading the bundle once. Callers hold mu.
-func (cc *clientCache) httpClient(caBundle string) (*awshttp.BuildableClient, error) {
+func (cc *clientCache) httpClient(caBundle string) (*sharedHTTP, error) {
 	if hc, ok := cc.http[caBundle]; ok {
 		return hc, nil
 	}
 	var roots *x509.CertPool
+	var pem []byte
 	if caBundle != "" {
-		pem, err := os.ReadFile(caBundle)
+		var err error
+		pem, err = os.ReadFile(caBundle)
 		if err != nil {
 			return nil, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
 		}
@@ -133,19 +142,19 @@ func (cc *clientCache) httpClient(caBundle string) (*awshttp.BuildableClient, er
 			return nil, fmt.Errorf("AWS_CA_BUNDLE: %s holds no PEM certificate", caBundle)
 		}
 	}
-	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+	hc := &sharedHTTP{caBundle: pem, client: awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConns, t.MaxIdleConnsPerHost, t.IdleConnTimeout = maxIdleConns, maxIdleConnsPerHost, idleConnTimeout
 		if roots != nil {
 			t.TLSClientConfig.RootCAs = roots
 		}
-	})
+	})}
 	cc.http[caBundle] = hc
 	return hc, nil
 }
 
 // newSDKClients loads one AWS configuration and builds both Bedrock clients over it.
-func newSDKClients(ctx context.Context, c Config, sharedHTTP aws.HTTPClient) (*sdkClients, error) {
-	cfg, err := loadAWSConfig(ctx, c, sharedHTTP)
+func newSDKClients(ctx context.Context, c Config, shared *sharedHTTP) (*sdkClients, error) {
+	cfg, err := loadAWSConfig(ctx, c, shared)
 	if err != nil {
 		return nil, err
 	}

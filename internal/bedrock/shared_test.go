@@ -106,4 +106,15 @@ func TestSharedClientsOverTLS(t *testing.T) {
 	if got := sim.Calls("amazon.nova-lite-v1:0"); got.ConverseStream == 0 {
 		t.Fatalf("no ConverseStream call reached the simulator: %+v", got)
 	}
+	// The bundle was read once: a new configuration (another region) needs the file no more.
+	if err := os.Remove(pemPath); err != nil {
+		t.Fatal(err)
+	}
+	other := newSimClient(t, url, "amazon.nova-lite-v1:0", func(c *Config) { c.Region = "us-west-2" })
+	if other.sdk == c.sdk {
+		t.Fatal("another region shares the SDK clients")
+	}
+	if _, err := other.Describe(context.Background()); err != nil {
+		t.Fatalf("Describe after the bundle file is gone: %v", err)
+	}
 }
