@@ -70,10 +70,7 @@ func TestListFoundationModels(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ListFoundationModels: %v", err)
 			}
-			var got []string
-			for _, m := range out.ModelSummaries {
-				got = append(got, aws.ToString(m.ModelId))
-			}
+			got := each(out.ModelSummaries, func(m types.FoundationModelSummary) string { return aws.ToString(m.ModelId) })
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("model ids (-want +got):\n%s", diff)
 			}

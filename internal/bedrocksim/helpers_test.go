@@ -126,3 +126,12 @@ func solidPNG(t testing.TB, r, g, b uint8) []byte {
 	}
 	return buf.Bytes()
 }
+
+// each maps a slice, for comparing the ids in SDK outputs.
+func each[T any](items []T, f func(T) string) []string {
+	var out []string
+	for _, item := range items {
+		out = append(out, f(item))
+	}
+	return out
+}

@@ -1,7 +1,6 @@
 package bedrocksim
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -20,22 +19,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 )
 
-// lockedBuffer is an access log that tests may read while the server writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// accessLogFile is an access log the test reads while the server writes to it.
+func accessLogFile(t *testing.T) (*os.File, func() string) {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "access.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f, func() string {
+		b, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
 }
 
 // protoRecorder remembers the protocol of every response it carries.
@@ -83,7 +81,7 @@ func streamHello(t *testing.T, client *bedrockruntime.Client) string {
 // TestCleartextHTTP2 drives the simulator with Go's HTTP/2 transport with prior knowledge,
 // as the JavaScript SDK v3 does on http://, through the AWS SDK: Converse and ConverseStream.
 func TestCleartextHTTP2(t *testing.T) {
-	log := &lockedBuffer{}
+	log, logged := accessLogFile(t)
 	_, url := startSim(t, fastCatalog(t), WithAccessLog(log))
 	transport := &http.Transport{Protocols: new(http.Protocols)}
 	transport.Protocols.SetUnencryptedHTTP2(true)
@@ -102,8 +100,8 @@ func TestCleartextHTTP2(t *testing.T) {
 	if len(recorder.protos) != 2 || recorder.protos[0] != "HTTP/2.0" || recorder.protos[1] != "HTTP/2.0" {
 		t.Fatalf("response protocols = %v, want HTTP/2.0 twice", recorder.protos)
 	}
-	if got := strings.Count(log.String(), "HTTP/2.0 POST /model/"); got != 2 {
-		t.Fatalf("access log has %d HTTP/2 requests, want 2:\n%s", got, log.String())
+	if got := strings.Count(logged(), "HTTP/2.0 POST /model/"); got != 2 {
+		t.Fatalf("access log has %d HTTP/2 requests, want 2:\n%s", got, logged())
 	}
 }
 
@@ -129,7 +127,7 @@ func startTLSSim(t *testing.T, opts ...Option) (string, string) {
 // TestTLSNegotiatesHTTP2 checks ALPN with Go's transport (h2 offered first, then http/1.1),
 // and that the AWS SDK for Go trusts the certificate through AWS_CA_BUNDLE and streams over it.
 func TestTLSNegotiatesHTTP2(t *testing.T) {
-	log := &lockedBuffer{}
+	log, logged := accessLogFile(t)
 	url, pemPath := startTLSSim(t, WithAccessLog(log))
 	certPEM, err := os.ReadFile(pemPath)
 	if err != nil {
@@ -173,8 +171,8 @@ func TestTLSNegotiatesHTTP2(t *testing.T) {
 		if text := streamHello(t, client); text != "1 2 3 4 5" {
 			t.Errorf("streamed text = %q", text)
 		}
-		if got := strings.Count(log.String(), "HTTP/2.0 POST /model/"); got != 2 {
-			t.Fatalf("access log has %d HTTP/2 requests from the SDK, want 2:\n%s", got, log.String())
+		if got := strings.Count(logged(), "HTTP/2.0 POST /model/"); got != 2 {
+			t.Fatalf("access log has %d HTTP/2 requests from the SDK, want 2:\n%s", got, logged())
 		}
 	})
 }

@@ -53,10 +53,7 @@ func TestGetInferenceProfile(t *testing.T) {
 			if err != nil {
 				t.Fatalf("GetInferenceProfile: %v", err)
 			}
-			var models []string
-			for _, m := range out.Models {
-				models = append(models, aws.ToString(m.ModelArn))
-			}
+			models := each(out.Models, func(m cptypes.InferenceProfileModel) string { return aws.ToString(m.ModelArn) })
 			if diff := cmp.Diff(tc.wantModels, models); diff != "" {
 				t.Errorf("models (-want +got):\n%s", diff)
 			}
