@@ -2,18 +2,18 @@ package bedrocksim
 
 import (
 	"bytes"
-	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/smithy-go/encoding/httpbinding"
 )
 
 // ExpiredAccessKey is the access key id that the simulator treats as expired
@@ -85,37 +85,86 @@ func (s *Server) authenticate(r *http.Request) (string, *apiError) {
 	return sig.region, nil
 }
 
-// validSignature signs a copy of the request's signed parts with the known secret, using the
-// SDK's own signer, and compares the signatures. The body is read and put back.
+// validSignature computes the request's SigV4 signature with the known secret, from the
+// headers the client says it signed, and compares it with the one sent. It builds the
+// canonical request itself rather than re-signing with an SDK's signer, since clients differ in
+// what they sign: the JavaScript SDK over HTTP/2 signs ":authority" where others sign "host".
+// The body is read and put back.
 func validSignature(r *http.Request, sig sigV4, secret string) bool {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes))
 	if err != nil {
 		return false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	signedAt, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
-	if err != nil || signedAt.Format("20060102") != sig.date {
+	amzDate := r.Header.Get("X-Amz-Date")
+	if !strings.HasPrefix(amzDate, sig.date) {
 		return false
 	}
 	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
 	if payloadHash == "" {
-		sum := sha256.Sum256(body)
-		payloadHash = hex.EncodeToString(sum[:])
+		payloadHash = hexSHA256(body)
 	}
-	u, err := url.Parse("http://" + r.Host + r.URL.RequestURI())
-	if err != nil {
-		return false
-	}
-	clone := &http.Request{Method: r.Method, URL: u, Host: r.Host, Header: http.Header{}, ContentLength: r.ContentLength}
+	var headers strings.Builder
 	for _, name := range sig.signedHeaders {
-		if name != "host" && name != "content-length" {
-			clone.Header[http.CanonicalHeaderKey(name)] = r.Header.Values(name)
+		headers.WriteString(name + ":" + canonicalHeaderValue(r, name) + "\n")
+	}
+	canonicalRequest := strings.Join([]string{
+		r.Method,
+		// Services other than S3 escape the (already escaped) path once more.
+		httpbinding.EscapePath(r.URL.EscapedPath(), false),
+		canonicalQuery(r.URL.Query()),
+		headers.String(),
+		strings.Join(sig.signedHeaders, ";"),
+		payloadHash,
+	}, "\n")
+	scope := strings.Join([]string{sig.date, sig.region, sig.service, "aws4_request"}, "/")
+	stringToSign := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hexSHA256([]byte(canonicalRequest))
+	key := []byte("AWS4" + secret)
+	for _, part := range []string{sig.date, sig.region, sig.service, "aws4_request"} {
+		key = hmacSHA256(key, part)
+	}
+	want := hex.EncodeToString(hmacSHA256(key, stringToSign))
+	return subtle.ConstantTimeCompare([]byte(want), []byte(sig.signature)) == 1
+}
+
+// canonicalHeaderValue is a signed header's value as SigV4 canonicalises it: values joined by
+// commas, spaces trimmed and runs of spaces collapsed. The host is the request's authority.
+func canonicalHeaderValue(r *http.Request, name string) string {
+	switch name {
+	case "host", ":authority":
+		return r.Host
+	case "content-length":
+		if r.Header.Get("Content-Length") == "" && r.ContentLength >= 0 {
+			return strconv.FormatInt(r.ContentLength, 10)
 		}
 	}
-	creds := aws.Credentials{AccessKeyID: sig.accessKeyID, SecretAccessKey: secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, clone, payloadHash, sig.service, sig.region, signedAt); err != nil {
-		return false
+	values := r.Header.Values(name)
+	for i, v := range values {
+		values[i] = strings.Join(strings.Fields(v), " ")
 	}
-	want, apiErr := parseSigV4(clone)
-	return apiErr == nil && subtle.ConstantTimeCompare([]byte(want.signature), []byte(sig.signature)) == 1
+	return strings.Join(values, ",")
+}
+
+// canonicalQuery sorts the query by name and value and escapes both as RFC 3986 says.
+func canonicalQuery(query url.Values) string {
+	escape := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+	var pairs []string
+	for name, values := range query {
+		for _, v := range values {
+			pairs = append(pairs, escape(name)+"="+escape(v))
+		}
+	}
+	slices.Sort(pairs)
+	return strings.Join(pairs, "&")
+}
+
+func hexSHA256(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(data))
+	return mac.Sum(nil)
 }
