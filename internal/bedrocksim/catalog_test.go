@@ -21,6 +21,7 @@ func TestDefaultCatalog(t *testing.T) {
 		"sim.throttled-v1", "sim.access-denied-v1", "sim.no-model-access-v1", "sim.wrong-region-v1", "sim.inference-profile-v1",
 		"sim.never-answers-v1", "sim.empty-answers-v1", "sim.ignores-system-prompt-v1", "sim.ignores-max-tokens-v1",
 		"sim.malformed-tool-input-v1", "sim.stream-interrupted-v1",
+		"sim.echo-last-v1", "sim.echo-conversation-v1", "sim.fluent-wrong-v1", "sim.refuses-v1", "sim.canned-v1",
 	}
 	if diff := cmp.Diff(want, ids); diff != "" {
 		t.Errorf("persona ids (-want +got):\n%s", diff)
