@@ -140,47 +140,36 @@ func TestExtractJSON(t *testing.T) {
 	}
 }
 
+var (
+	unitNames = strings.Fields("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen")
+	tenNames  = strings.Fields("_ _ twenty thirty forty fifty sixty seventy eighty ninety")
+)
+
 // spell writes n in English words, the way people write numbers out ("three hundred and
-// five", "two million seven thousand").
+// five", "two million seven thousand"), recursively.
 func spell(n int64) string {
-	if n == 0 {
-		return "zero"
+	switch {
+	case n < 20:
+		return unitNames[n]
+	case n < 100 && n%10 == 0:
+		return tenNames[n/10]
+	case n < 100:
+		return tenNames[n/10] + "-" + unitNames[n%10]
+	case n < 1000 && n%100 == 0:
+		return unitNames[n/100] + " hundred"
+	case n < 1000:
+		return unitNames[n/100] + " hundred and " + spell(n%100)
 	}
-	units := strings.Fields("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen")
-	tens := strings.Fields("_ _ twenty thirty forty fifty sixty seventy eighty ninety")
-	below1000 := func(n int64) string {
-		var parts []string
-		if n >= 100 {
-			parts = append(parts, units[n/100], "hundred")
-			if n %= 100; n > 0 {
-				parts = append(parts, "and")
-			}
-		}
-		switch {
-		case n == 0:
-		case n < 20:
-			parts = append(parts, units[n])
-		case n%10 == 0:
-			parts = append(parts, tens[n/10])
-		default:
-			parts = append(parts, tens[n/10]+"-"+units[n%10])
-		}
-		return strings.Join(parts, " ")
+	scale, name := int64(1000), "thousand"
+	if n >= 1_000_000_000 {
+		scale, name = 1_000_000_000, "billion"
+	} else if n >= 1_000_000 {
+		scale, name = 1_000_000, "million"
 	}
-	var parts []string
-	for _, scale := range []struct {
-		value int64
-		name  string
-	}{{1_000_000_000, "billion"}, {1_000_000, "million"}, {1_000, "thousand"}} {
-		if n >= scale.value {
-			parts = append(parts, below1000(n/scale.value), scale.name)
-			n %= scale.value
-		}
+	if n%scale == 0 {
+		return spell(n/scale) + " " + name
 	}
-	if n > 0 {
-		parts = append(parts, below1000(n))
-	}
-	return strings.Join(parts, " ")
+	return spell(n/scale) + " " + name + " " + spell(n%scale)
 }
 
 // withSeparators writes n in digits with thousands separators: 1234567 → "1,234,567".
