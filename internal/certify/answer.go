@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // This file reads answers the way a person grading them would: past the model's formatting
@@ -123,9 +124,7 @@ func tokenize(text string) []token {
 		joined := false
 		for i := 0; i < len(clause); {
 			r := rune(clause[i])
-			rest := clause[i:]
-			signed := (r == '-' || r == '+') && (i == 0 || !isWordByte(clause[i-1]))
-			if m := numeral.FindString(rest); m != "" && (unicode.IsDigit(r) || signed) && (i == 0 || !isWordByte(clause[i-1])) {
+			if m := numeral.FindString(clause[i:]); m != "" && !afterWord(clause[:i]) {
 				tokens = append(tokens, token{text: strings.ReplaceAll(m, ",", ""), number: true, clause: c, negated: negated, joinPrev: joined})
 				i += len(m)
 				joined = true
@@ -153,8 +152,11 @@ func tokenize(text string) []token {
 	return tokens
 }
 
-func isWordByte(b byte) bool {
-	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= 0x80
+// afterWord reports whether a letter or digit ends text: a number glued to a word ("v4") is
+// part of that word.
+func afterWord(text string) bool {
+	last, _ := utf8.DecodeLastRuneInString(text)
+	return unicode.IsLetter(last) || unicode.IsDigit(last)
 }
 
 // wordEnd returns the end of the word (letters and inner apostrophes) starting at i, or i.

@@ -38,6 +38,7 @@ func TestNumbersIn(t *testing.T) {
 		{"-3.5 and +2", []float64{-3.5, 2}},
 		{"1-2-3", []float64{1, 2, 3}},
 		{"v4 is not a number, but 4 is", []float64{4}},
+		{"12×7=84, café42", []float64{12, 7, 84}},
 		{"It's 5.", []float64{5}},
 		{"none, nothing, someone", []float64{}},
 	}
