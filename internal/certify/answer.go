@@ -100,7 +100,6 @@ type token struct {
 	// text is the word in lower case, or the number as written.
 	text     string
 	number   bool
-	clause   int
 	negated  bool // a negation precedes it in its clause
 	joinPrev bool // only spaces or a hyphen separate it from the token before
 }
@@ -118,14 +117,13 @@ var negators = map[string]bool{
 // tokenize splits plain text into words and numbers, marking the ones a negation covers.
 func tokenize(text string) []token {
 	var tokens []token
-	clauses := clauseBreak.Split(text, -1)
-	for c, clause := range clauses {
+	for _, clause := range clauseBreak.Split(text, -1) {
 		negated := false
 		joined := false
 		for i := 0; i < len(clause); {
 			r := rune(clause[i])
 			if m := numeral.FindString(clause[i:]); m != "" && !afterWord(clause[:i]) {
-				tokens = append(tokens, token{text: strings.ReplaceAll(m, ",", ""), number: true, clause: c, negated: negated, joinPrev: joined})
+				tokens = append(tokens, token{text: strings.ReplaceAll(m, ",", ""), number: true, negated: negated, joinPrev: joined})
 				i += len(m)
 				joined = true
 				continue
@@ -135,7 +133,7 @@ func tokenize(text string) []token {
 				if strings.HasSuffix(word, "nt") && strings.Contains(clause[i:end], "n't") {
 					negated = true
 				}
-				tokens = append(tokens, token{text: word, clause: c, negated: negated, joinPrev: joined})
+				tokens = append(tokens, token{text: word, negated: negated, joinPrev: joined})
 				if negators[word] {
 					negated = true
 				}
@@ -200,7 +198,7 @@ func mention(text string, spellings ...string) (found, negated bool) {
 	return found, found && negated
 }
 
-// numberWords are the values of the number words numbersIn reads.
+// The values of the number words numbersIn reads.
 var (
 	smallNumbers = map[string]int64{
 		"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,

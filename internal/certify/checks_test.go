@@ -456,13 +456,13 @@ func TestToolUseFailureStyles(t *testing.T) {
 
 // No right answer stands in its prompt: an echo cannot carry it.
 func TestPromptsDoNotContainTheirAnswers(t *testing.T) {
-	words := []struct {
+	wordAnswers := []struct {
 		req  Request
 		word []string
 	}{
 		{basicPromptRequest, basicPromptAnswer}, {errorHandlingRequest, errorHandlingAnswer}, {visionRequest, []string{"red"}},
 	}
-	for _, w := range words {
+	for _, w := range wordAnswers {
 		for _, text := range promptTexts(w.req) {
 			if found, _ := mention(plainText(text), w.word...); found {
 				t.Errorf("prompt %q contains its answer %v", text, w.word)
