@@ -474,8 +474,10 @@ func TestPromptsDoNotContainTheirAnswers(t *testing.T) {
 		want float64
 	}{{parametersRequest, parametersAnswer}, {consistencyRequest, consistencyAnswer}, {multiTurnRequest, multiTurnAnswer}}
 	for _, n := range numbers {
-		if err := wantNumber(n.req, n.want)(strings.Join(promptTexts(n.req), "\n")); err == nil {
-			t.Errorf("the prompt of %v answers itself", n.req.Messages)
+		for _, text := range promptTexts(n.req) {
+			if slices.Contains(values(numbersIn(plainText(text))), n.want) {
+				t.Errorf("prompt %q contains its answer %g", text, n.want)
+			}
 		}
 	}
 }
