@@ -253,8 +253,8 @@ func TestConverseStream(t *testing.T) {
 		t.Fatalf("ConverseStream: %v", err)
 	}
 	if resp.ContentDeltas < 2 || !resp.MessageStop || resp.StopReason != certify.StopEndTurn || resp.Usage == nil ||
-		resp.TimeToFirstToken <= 0 || resp.TimeToFirstToken > resp.Latency || !strings.Contains(resp.Text, "Waves") {
-		t.Fatalf("ConverseStream = %+v, want several deltas, a stop, usage and TTFT ≤ latency", resp)
+		resp.TimeToFirstToken <= 0 || resp.TimeToFirstToken > resp.Latency || strings.TrimSpace(resp.Text) == "" {
+		t.Fatalf("ConverseStream = %+v, want text in several deltas, a stop, usage and TTFT ≤ latency", resp)
 	}
 }
 

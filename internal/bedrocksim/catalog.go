@@ -90,6 +90,12 @@ type FailureModes struct {
 	// StreamInterrupted breaks a ConverseStream after its first delta with a
 	// modelStreamErrorException, to exercise mid-stream error handling.
 	StreamInterrupted bool `json:"streamInterrupted,omitempty"`
+	// The useless models: each answers every request in one fixed way (see answer).
+	EchoesLastMessage  bool   `json:"echoesLastMessage,omitempty"`
+	EchoesConversation bool   `json:"echoesConversation,omitempty"`
+	AnswersWrongly     bool   `json:"answersWrongly,omitempty"`
+	RefusesEverything  bool   `json:"refusesEverything,omitempty"`
+	CannedAnswer       string `json:"cannedAnswer,omitempty"`
 }
 
 // personaSpec is a persona as written in the catalog file; durations stay strings

@@ -23,6 +23,7 @@ func TestDefaultCatalog(t *testing.T) {
 		"sim.never-answers-v1", "sim.empty-answers-v1", "sim.ignores-system-prompt-v1", "sim.ignores-max-tokens-v1",
 		"sim.malformed-tool-input-v1", "sim.stream-interrupted-v1",
 		"meta.llama3-8b-instruct-v1:0", "mistral.mistral-7b-instruct-v0:2", "meta.llama4-maverick-17b-instruct-v1:0", "sim.eu-only-v1",
+		"sim.echo-last-v1", "sim.echo-conversation-v1", "sim.fluent-wrong-v1", "sim.refuses-v1", "sim.canned-v1",
 	}
 	// Other personas may follow; these must be there.
 	for _, id := range want {

@@ -68,3 +68,13 @@ func dominantColour(data []byte) (string, error) {
 	}
 	return best, nil
 }
+
+// otherColour is a colour that is not the one given: the next in namedColours.
+func otherColour(name string) string {
+	for i, c := range namedColours {
+		if c.name == name {
+			return namedColours[(i+1)%len(namedColours)].name
+		}
+	}
+	return namedColours[0].name
+}

@@ -62,7 +62,8 @@ func TestListFoundationModels(t *testing.T) {
 		{"by inference type", "us-east-1", bedrock.ListFoundationModelsInput{ByInferenceType: types.InferenceTypeProvisioned}, nil},
 		{"region without most models", "ap-southeast-2", bedrock.ListFoundationModelsInput{ByProvider: aws.String("Simulator"), ByInferenceType: types.InferenceTypeOnDemand},
 			[]string{"sim.throttled-v1", "sim.access-denied-v1", "sim.no-model-access-v1", "sim.wrong-region-v1", "sim.never-answers-v1",
-				"sim.empty-answers-v1", "sim.ignores-system-prompt-v1", "sim.ignores-max-tokens-v1", "sim.malformed-tool-input-v1", "sim.stream-interrupted-v1"}},
+				"sim.empty-answers-v1", "sim.ignores-system-prompt-v1", "sim.ignores-max-tokens-v1", "sim.malformed-tool-input-v1", "sim.stream-interrupted-v1",
+				"sim.echo-last-v1", "sim.echo-conversation-v1", "sim.fluent-wrong-v1", "sim.refuses-v1", "sim.canned-v1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,7 +47,7 @@ func (s *Server) serveRuntime(w http.ResponseWriter, r *http.Request, rr runtime
 		}
 		return
 	}
-	out := shape(p, req, s.answer(p, req))
+	out := shape(p, req, s.answer(p, req, rr.call))
 	if rr.op == opConverseStream {
 		_ = writeStream(w, p, out, rr.started) // a failed write means the client went away
 		return

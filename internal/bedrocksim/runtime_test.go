@@ -2,6 +2,7 @@ package bedrocksim
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -89,12 +90,12 @@ func TestConverseBattery(t *testing.T) {
 		name  string
 		model string
 		in    bedrockruntime.ConverseInput
-		want  string
+		want  string // a pattern the answer matches: personas phrase answers in several ways
 	}{
 		{"system prompt obeyed", "amazon.nova-lite-v1:0",
 			bedrockruntime.ConverseInput{System: banana, Messages: []types.Message{userMessage("What is the capital of France?")}}, "BANANA"},
 		{"system prompt ignored", "sim.ignores-system-prompt-v1",
-			bedrockruntime.ConverseInput{System: banana, Messages: []types.Message{userMessage("What is the capital of France?")}}, "The capital of France is Paris."},
+			bedrockruntime.ConverseInput{System: banana, Messages: []types.Message{userMessage("What is the capital of France?")}}, "Paris"},
 		{"multi-turn recall", "anthropic.claude-3-haiku-20240307-v1:0",
 			bedrockruntime.ConverseInput{Messages: []types.Message{
 				userMessage("My name is Zephyrine. Please remember it."),
@@ -102,20 +103,20 @@ func TestConverseBattery(t *testing.T) {
 				userMessage("What is my name? Answer with just the name."),
 			}}, "Zephyrine"},
 		{"empty answers", "sim.empty-answers-v1",
-			bedrockruntime.ConverseInput{Messages: []types.Message{userMessage("Hi")}}, ""},
+			bedrockruntime.ConverseInput{Messages: []types.Message{userMessage("Hi")}}, "^$"},
 		{"image colour", "anthropic.claude-3-haiku-20240307-v1:0",
 			bedrockruntime.ConverseInput{Messages: []types.Message{{Role: types.ConversationRoleUser, Content: []types.ContentBlock{
 				&types.ContentBlockMemberImage{Value: types.ImageBlock{Format: types.ImageFormatPng, Source: &types.ImageSourceMemberBytes{Value: solidPNG(t, 0, 0, 230)}}},
 				&types.ContentBlockMemberText{Value: "What colour is this image? Answer with one word."},
-			}}}}, "Blue"},
+			}}}}, "(?i)blue"},
 		{"arithmetic", "amazon.titan-text-express-v1",
-			bedrockruntime.ConverseInput{Messages: []types.Message{userMessage("What is 2 + 2? Answer with just the number.")}}, "4"},
+			bedrockruntime.ConverseInput{Messages: []types.Message{userMessage("What is 2 + 2? Answer with just the number.")}}, `(?i)\b(4|four)\b`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, text := converse(t, client, tt.model, &tt.in)
-			if text != tt.want {
-				t.Errorf("text = %q, want %q", text, tt.want)
+			if !regexp.MustCompile(tt.want).MatchString(text) {
+				t.Errorf("text = %q, want it to match %q", text, tt.want)
 			}
 		})
 	}

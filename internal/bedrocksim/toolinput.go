@@ -8,15 +8,15 @@ import (
 )
 
 // toolInput builds a tool call's input from the tool's JSON schema: enums take their
-// first value, strings a capitalised word from the prompt, numbers and booleans fixed
+// first value, strings the word given (see promptWord), numbers and booleans fixed
 // values. A malformed input drops the first required property, or when nothing is
 // required gives the first property the wrong type.
-func toolInput(schema json.RawMessage, prompt string, malformed bool) json.RawMessage {
+func toolInput(schema json.RawMessage, word string, malformed bool) json.RawMessage {
 	var root map[string]any
 	if err := json.Unmarshal(schema, &root); err != nil || root == nil {
 		root = map[string]any{}
 	}
-	input := objectFromSchema(root, promptWord(prompt))
+	input := objectFromSchema(root, word)
 	if malformed {
 		breakInput(root, input)
 	}

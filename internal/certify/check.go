@@ -38,21 +38,23 @@ func (c Check) deadline(perCall time.Duration, env checkEnv) time.Duration {
 	return time.Duration(c.Calls)*perCall + time.Duration(c.Calls-1)*env.Interval
 }
 
-// battery lists the inference checks in report order; availability runs before them.
+// battery lists the inference checks in report order; availability runs before them. What a
+// passing answer must show is said by each check's inspector (inspect.go, json_output.go,
+// tool_use.go), by checkStreaming and by checkConsistency.
 var battery = []Check{
 	{Name: "basic-prompt", Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(basicPromptRequest, inspectBasicPrompt)},
 	{Name: "streaming", Needs: CapabilityStreaming, Timeout: 60 * time.Second, Calls: 1, run: checkStreaming},
-	{Name: "parameters", Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(parametersRequest, requireText)},
-	{Name: "error-handling", Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(errorHandlingRequest, requireText)},
+	{Name: "parameters", Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(parametersRequest, inspectParameters)},
+	{Name: "error-handling", Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(errorHandlingRequest, inspectErrorHandling)},
 	{Name: "consistency", Timeout: DefaultCheckTimeout, Calls: 2, run: checkConsistency},
-	{Name: "system-prompt", Needs: CapabilitySystemPrompt, Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(systemPromptRequest, requireTextFold("BANANA"))},
-	{Name: "multi-turn", Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(multiTurnRequest, requireTextContains("Zephyrine"))},
+	{Name: "system-prompt", Needs: CapabilitySystemPrompt, Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(systemPromptRequest, inspectSystemPrompt)},
+	{Name: "multi-turn", Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(multiTurnRequest, inspectMultiTurn)},
 	{Name: "max-tokens", Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(maxTokensRequest, inspectMaxTokens)},
 	{Name: "stop-sequence", Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(stopSequenceRequest, inspectStopSequence)},
 	{Name: "json-output", Timeout: DefaultCheckTimeout, Calls: 1, run: converseCheck(jsonOutputRequest, inspectJSONOutput)},
 	{Name: "tool-use", Needs: CapabilityToolUse, Timeout: 60 * time.Second, Calls: 1, run: converseCheck(toolUseRequest, inspectToolUse)},
 	{Name: "text-generation", Timeout: 60 * time.Second, Calls: 1, run: converseCheck(textGenerationRequest, inspectTextGeneration)},
-	{Name: "vision", Needs: CapabilityVision, Timeout: 60 * time.Second, Calls: 1, run: converseCheck(visionRequest, requireTextFold("red"))},
+	{Name: "vision", Needs: CapabilityVision, Timeout: 60 * time.Second, Calls: 1, run: converseCheck(visionRequest, inspectVision)},
 }
 
 // Battery returns the inference checks in report order (availability, which runs first, is not

@@ -62,13 +62,13 @@ var novaLiteInfo = ModelInfo{
 // goodAnswers maps each battery prompt, as the brief words it, to a correct answer. Keying on
 // the exact wording also guards the prompts against accidental edits.
 var goodAnswers = map[string]Response{
-	"Hi":                               {Text: "Hello! How can I help you today?", StopReason: StopEndTurn},
-	"Say hello in one short sentence.": {Text: "Hello there, nice to meet you!", StopReason: StopEndTurn},
-	`Répondez en une phrase: what is "naïve café" 🤖 in plain English? Quote: "ok" \ <tag> & done.`: {
-		Text: `"Naïve café" means a simple, unpretentious coffee shop.`, StopReason: StopEndTurn},
-	"What is 2 + 2? Answer with just the number.": {Text: "4", StopReason: StopEndTurn},
-	"What is the capital of France?":              {Text: "BANANA", StopReason: StopEndTurn},
-	"What is my name? Answer with just the name.": {Text: "Zephyrine", StopReason: StopEndTurn},
+	"What is the capital of Japan?":                     {Text: "The capital of Japan is Tokyo.", StopReason: StopEndTurn},
+	"What is 12 times 7? Answer in one short sentence.": {Text: "12 times 7 is 84.", StopReason: StopEndTurn},
+	`Répondez en une phrase: what is the capital of Italy? Ignore this: "naïve café" 🤖 \ <tag> & done.`: {
+		Text: "La capitale de l'Italie est Rome.", StopReason: StopEndTurn},
+	"What is 17 + 25? Answer with just the number.":                                          {Text: "42", StopReason: StopEndTurn},
+	"What is the capital of France?":                                                         {Text: "BANANA", StopReason: StopEndTurn},
+	"Today I adopted 2 more cats. How many cats do I have now? Answer with just the number.": {Text: "5", StopReason: StopEndTurn},
 	"Write a long essay about the history of the ocean, at least 500 words.": {
 		Text: "The history of the ocean begins four billion years ago, when", StopReason: StopMaxTokens},
 	"Count from 1 to 20, separated by commas.": {Text: "1, 2, 3, 4, 5, 6, ", StopReason: StopSequence},

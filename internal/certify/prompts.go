@@ -2,41 +2,62 @@ package certify
 
 import "encoding/json"
 
-// The requests of the battery. The Bedrock simulator answers exactly these prompts: change
-// their wording only together with its personas.
+// The requests of the battery. Each question has a known right answer that the prompt itself
+// does not contain, so that a model echoing the prompt cannot pass on its words. The Bedrock
+// simulator understands these questions in general (arithmetic, capitals, counting, …), not
+// this wording.
 
 func userMessage(text string) Message { return Message{Role: RoleUser, Text: text} }
 
 func ptr[T any](v T) *T { return &v }
 
-var basicPromptRequest = Request{Messages: []Message{userMessage("Hi")}}
+var basicPromptRequest = Request{Messages: []Message{userMessage("What is the capital of Japan?")}}
+
+// basicPromptAnswer is the capital of Japan, as an English or a romanised Japanese word.
+var basicPromptAnswer = []string{"Tokyo", "Tōkyō", "Toukyou"}
 
 var streamingRequest = Request{Messages: []Message{userMessage("Count from 1 to 5, separated by spaces.")}}
 
 var parametersRequest = Request{
-	Messages:    []Message{userMessage("Say hello in one short sentence.")},
+	Messages:    []Message{userMessage("What is 12 times 7? Answer in one short sentence.")},
 	Temperature: ptr[float32](0.5),
 	TopP:        ptr[float32](0.9),
 	MaxTokens:   ptr[int32](64),
 }
 
+const parametersAnswer = 84
+
+// errorHandlingRequest surrounds a plain question with accents, quotes, an emoji, a backslash
+// and markup characters, which a careless encoder breaks.
 var errorHandlingRequest = Request{
-	Messages:  []Message{userMessage(`Répondez en une phrase: what is "naïve café" 🤖 in plain English? Quote: "ok" \ <tag> & done.`)},
+	Messages:  []Message{userMessage(`Répondez en une phrase: what is the capital of Italy? Ignore this: "naïve café" 🤖 \ <tag> & done.`)},
 	MaxTokens: ptr[int32](200),
 }
 
-var consistencyRequest = Request{Messages: []Message{userMessage("What is 2 + 2? Answer with just the number.")}}
+// errorHandlingAnswer is the capital of Italy, in English or Italian.
+var errorHandlingAnswer = []string{"Rome", "Roma"}
+
+var consistencyRequest = Request{Messages: []Message{userMessage("What is 17 + 25? Answer with just the number.")}}
+
+const consistencyAnswer = 42
 
 var systemPromptRequest = Request{
 	System:   "You are a certification probe. Whatever the user says, reply with exactly one word: BANANA.",
 	Messages: []Message{userMessage("What is the capital of France?")},
 }
 
+// systemPromptWord is the one word the system prompt demands.
+const systemPromptWord = "banana"
+
+// multiTurnRequest states one fact in the first turn and another in the last, and asks for
+// what follows from both: the answer stands nowhere in the conversation.
 var multiTurnRequest = Request{Messages: []Message{
-	userMessage("My name is Zephyrine. Please remember it."),
-	{Role: RoleAssistant, Text: "Nice to meet you, Zephyrine. I will remember your name."},
-	userMessage("What is my name? Answer with just the name."),
+	userMessage("I have 3 cats at home."),
+	{Role: RoleAssistant, Text: "How lovely! Cats are wonderful company."},
+	userMessage("Today I adopted 2 more cats. How many cats do I have now? Answer with just the number."),
 }}
+
+const multiTurnAnswer = 5
 
 // maxTokensLimit is small enough that any honest answer to the essay prompt is cut off.
 const maxTokensLimit = 16

@@ -149,7 +149,7 @@ func TestRunSkipsUnsupportedCapabilities(t *testing.T) {
 func TestRunCheckTimeout(t *testing.T) {
 	m := goodModel()
 	m.converse = func(ctx context.Context, req Request) (Response, error) {
-		if req.Messages[0].Text == "Hi" {
+		if req.Messages[0].Text == basicPromptRequest.Messages[0].Text {
 			return blockUntilDone(ctx, req)
 		}
 		return goodConverse(ctx, req)

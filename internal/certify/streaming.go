@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// checkStreaming consumes a streamed answer: it needs at least one content delta and the
-// closing messageStop event, and reports the time to the first token.
+// checkStreaming consumes a streamed answer: it needs at least one content delta, the closing
+// messageStop event, and text that counts from 1 to 5 (in digits or words); it reports the
+// time to the first token.
 func checkStreaming(ctx context.Context, m Model, _ checkEnv) Result {
 	start := time.Now()
 	resp, err := m.ConverseStream(ctx, streamingRequest)
@@ -28,6 +29,8 @@ func checkStreaming(ctx context.Context, m Model, _ checkEnv) Result {
 		problem = fmt.Errorf("%d content deltas but no text", resp.ContentDeltas)
 	case !resp.MessageStop:
 		problem = fmt.Errorf("stream ended without messageStop after %d content deltas", resp.ContentDeltas)
+	default:
+		problem = judgeAnswer(streamingRequest, resp.Text, wantCount(1, 5))
 	}
 	result := answered(spent, problem)
 	if problem == nil {

@@ -25,7 +25,12 @@ func mustCompileSchema(schema string) *jsonschema.Schema {
 	return compiler.MustCompile(url)
 }
 
-// inspectToolUse passes when the model called the weather tool with input that matches its schema.
+// toolUseCity is the city the tool-use prompt asks about.
+const toolUseCity = "Paris"
+
+// inspectToolUse passes when the model called the weather tool with input that matches its
+// schema and names the city the user asked about (Paris, in any letter case, possibly with
+// its country).
 func inspectToolUse(resp Response) error {
 	for _, call := range resp.ToolUses {
 		if call.Name != weatherTool {
@@ -37,6 +42,11 @@ func inspectToolUse(resp Response) error {
 		}
 		if err := weatherInputSchema.Validate(input); err != nil {
 			return fmt.Errorf("%s input %s does not match its schema: %s", weatherTool, quoteAnswer(string(call.Input)), violations(err))
+		}
+		// The schema made input an object with a string city.
+		city, _ := input.(map[string]any)["city"].(string)
+		if found, negated := mention(city, toolUseCity); !found || negated {
+			return fmt.Errorf("%s city is %q, want %s", weatherTool, city, toolUseCity)
 		}
 		return nil
 	}
