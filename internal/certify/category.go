@@ -78,6 +78,9 @@ func MostSevere(cs ...ErrorCategory) ErrorCategory {
 type ModelError struct {
 	Category  ErrorCategory
 	Temporary bool
+	// Unsupported is the capability the service said the model lacks; empty unless the request
+	// was refused for that reason. The runner then skips the check instead of failing it.
+	Unsupported Capability
 	// Message is a short, human-readable reason.
 	Message string
 	Err     error
