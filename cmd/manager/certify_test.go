@@ -310,15 +310,18 @@ func serveSim(t *testing.T, sim *bedrocksim.Server) string {
 
 // TestCertifyAcceptanceCatalog certifies, over a catalog file, personas the engine was not
 // designed around.
+// Each persona has its own simulator: the adapter may share one SDK client, and with it the
+// adaptive retryer's client-side rate limit, across the models of one endpoint.
 func TestCertifyAcceptanceCatalog(t *testing.T) {
 	fakeAWSEnv(t)
-	sim, url := startCatalogSim(t, acceptanceCatalog)
 	t.Run("unknown slow model without tools", func(t *testing.T) {
 		t.Parallel()
+		sim, url := startCatalogSim(t, acceptanceCatalog)
 		unknownSlowModelWithoutTools(t, sim, url)
 	})
 	t.Run("throttled model is temporary", func(t *testing.T) {
 		t.Parallel()
+		_, url := startCatalogSim(t, acceptanceCatalog)
 		throttledModelIsTemporary(t, url)
 	})
 }

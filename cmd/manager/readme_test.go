@@ -34,14 +34,17 @@ const (
 // their value is not compared.
 func TestREADMEPersonaVerdicts(t *testing.T) {
 	fakeAWSEnv(t)
-	// A persona that never answers gets Bedrock's ModelTimeoutException after this hold.
-	srv := serveSim(t, bedrocksim.New(nil, bedrocksim.WithHoldLimit(200*time.Millisecond)))
 	personas := bedrocksim.DefaultCatalog().Personas
 	rows := make([]string, len(personas))
 	var wg sync.WaitGroup
 	for i, p := range personas {
+		// One simulator, so one endpoint, per persona: the adapter may share an SDK client, and
+		// with it the adaptive retryer's client-side rate limit, across models of one
+		// endpoint, and one persona's throttling must not slow the others. A persona that
+		// never answers gets Bedrock's ModelTimeoutException after the hold.
+		endpoint := serveSim(t, bedrocksim.New(nil, bedrocksim.WithHoldLimit(200*time.Millisecond)))
 		wg.Go(func() {
-			model, err := bedrock.New(context.Background(), bedrock.Config{ModelID: p.ID, Region: "us-east-1", Endpoint: srv})
+			model, err := bedrock.New(context.Background(), bedrock.Config{ModelID: p.ID, Region: "us-east-1", Endpoint: endpoint})
 			if err != nil {
 				t.Errorf("%s: %v", p.ID, err)
 				return
