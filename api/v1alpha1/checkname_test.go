@@ -31,10 +31,15 @@ func loadCRD(t *testing.T) apiextensionsv1.CustomResourceDefinition {
 // refuse an unknown check at apply) equal to the engine's battery.
 func TestCheckNameEnumMatchesBattery(t *testing.T) {
 	crd := loadCRD(t)
-	checks := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["checks"]
-	for _, list := range []string{"include", "exclude"} {
+	spec := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"]
+	lists := map[string]apiextensionsv1.JSONSchemaProps{
+		"checks.include":        spec.Properties["checks"].Properties["include"],
+		"checks.exclude":        spec.Properties["checks"].Properties["exclude"],
+		"policy.requiredChecks": spec.Properties["policy"].Properties["requiredChecks"],
+	}
+	for list, schema := range lists {
 		var got []string
-		for _, v := range checks.Properties[list].Items.Schema.Enum {
+		for _, v := range schema.Items.Schema.Enum {
 			var name string
 			if err := yaml.Unmarshal(v.Raw, &name); err != nil {
 				t.Fatal(err)
@@ -42,7 +47,7 @@ func TestCheckNameEnumMatchesBattery(t *testing.T) {
 			got = append(got, name)
 		}
 		if diff := cmp.Diff(certify.CheckNames(), got); diff != "" {
-			t.Errorf("spec.checks.%s enum differs from certify.CheckNames() (-engine +crd):\n%s", list, diff)
+			t.Errorf("spec.%s enum differs from certify.CheckNames() (-engine +crd):\n%s", list, diff)
 		}
 	}
 }

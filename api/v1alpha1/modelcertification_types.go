@@ -6,6 +6,8 @@ import (
 
 // ModelCertificationSpec names the model to certify, where, and under which policy.
 // +kubebuilder:validation:XValidation:rule="!has(self.recertifyAfter) || !has(self.validFor) || duration(self.recertifyAfter) <= duration(self.validFor)",message="recertifyAfter must not exceed validFor, or the verdict would expire before the next run"
+// +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.exclude) || !self.policy.requiredChecks.exists(c, c in self.checks.exclude)",message="a required check cannot be excluded"
+// +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.include) || size(self.checks.include) == 0 || self.policy.requiredChecks.all(c, c == 'availability' || c in self.checks.include)",message="a required check must be among checks.include"
 type ModelCertificationSpec struct {
 	// modelId is the Bedrock model id (for example amazon.nova-lite-v1:0), inference-profile id
 	// (for example us.anthropic.claude-3-5-sonnet-20240620-v1:0) or inference-profile ARN to certify.
@@ -131,7 +133,7 @@ type CheckSelection struct {
 	Exclude []CheckName `json:"exclude,omitempty"`
 }
 
-// CertificationPolicy sets the score thresholds of the verdict.
+// CertificationPolicy sets the score thresholds of the verdict and the checks it requires.
 // +kubebuilder:validation:XValidation:rule="!has(self.warnScore) || !has(self.certifyScore) || self.warnScore <= self.certifyScore",message="warnScore must not exceed certifyScore"
 type CertificationPolicy struct {
 	// certifyScore is the lowest score (percent of the checks run that passed) that certifies.
@@ -147,6 +149,14 @@ type CertificationPolicy struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	WarnScore *int32 `json:"warnScore,omitempty"`
+
+	// requiredChecks must pass: one that fails, or is skipped because the model lacks what it
+	// exercises, makes the verdict Failed whatever the score. A required check must not be
+	// excluded, and must be included when checks.include is set.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	RequiredChecks []CheckName `json:"requiredChecks,omitempty"`
 }
 
 // Timeouts bounds each check and the whole run.
@@ -236,6 +246,24 @@ type Usage struct {
 	InputTokens int64 `json:"inputTokens"`
 	// outputTokens is the number of output tokens the model generated.
 	OutputTokens int64 `json:"outputTokens"`
+}
+
+// CapabilityStatus is what a run established about one optional feature of the model.
+type CapabilityStatus struct {
+	// name is the capability: streaming, system-prompt, tool-use or vision.
+	// +kubebuilder:validation:MaxLength=64
+	Name string `json:"name"`
+	// supported says whether the model has it (or, with source assumed, that it was tried).
+	Supported bool `json:"supported"`
+	// source says who established it: service (the runtime refused a request for lacking it, or
+	// answered one that used it), control-plane (GetFoundationModel), table (the operator's
+	// built-in table of model families) or assumed (nobody said otherwise).
+	// +kubebuilder:validation:Enum=service;control-plane;table;assumed
+	Source string `json:"source"`
+	// reason is the service's message when it refused a request for lacking the capability.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Reason string `json:"reason,omitempty"`
 }
 
 // ModelCertificationStatus is the verdict of the last run and the state of the current one.
@@ -329,6 +357,21 @@ type ModelCertificationStatus struct {
 	// nextRunAt is when the next run is due; empty while suspended or running.
 	// +optional
 	NextRunAt *metav1.Time `json:"nextRunAt,omitempty"`
+
+	// consecutiveTemporaryFailures counts the runs in a row, up to the last one, whose verdict
+	// was a temporary failure (throttling, timeouts, network, 5xx, a model not ready); the
+	// next run after one comes after a backoff that grows with it. Zero after any other verdict.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	ConsecutiveTemporaryFailures int32 `json:"consecutiveTemporaryFailures,omitempty"`
+
+	// capabilities are what the last run established about the model's optional features, and
+	// who said so.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Capabilities []CapabilityStatus `json:"capabilities,omitempty"`
 
 	// observedGeneration is the spec generation this status reflects.
 	// +optional

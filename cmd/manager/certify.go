@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -71,7 +72,7 @@ func parseCertifyArgs(args []string, stdout io.Writer) (certifyArgs, error) {
 	fs.SetOutput(io.Discard)
 	var (
 		a                                  certifyArgs
-		checks, exclude, output            string
+		checks, exclude, required, output  string
 		certifyScore, warnScore            float64
 		checkTimeout, runTimeout, interval time.Duration
 	)
@@ -81,6 +82,7 @@ func parseCertifyArgs(args []string, stdout io.Writer) (certifyArgs, error) {
 	fs.StringVar(&a.model.Credentials.RoleARN, "role-arn", "", "IAM role to assume for the calls")
 	fs.StringVar(&checks, "checks", "", "comma-separated checks to run (default all)")
 	fs.StringVar(&exclude, "exclude", "", "comma-separated checks to leave out")
+	fs.StringVar(&required, "required-checks", "", "comma-separated checks that must pass, whatever the score")
 	fs.StringVar(&output, "output", "table", "output format: table or json")
 	fs.DurationVar(&checkTimeout, "check-timeout", 60*time.Second, "timeout of one model call")
 	fs.DurationVar(&runTimeout, "run-timeout", certify.DefaultRunTimeout, "timeout of the whole run")
@@ -105,7 +107,7 @@ func parseCertifyArgs(args []string, stdout io.Writer) (certifyArgs, error) {
 		RunTimeout:          runTimeout,
 		ConsistencyInterval: interval,
 	}
-	a.policy = certify.Policy{CertifyScore: certifyScore, WarnScore: warnScore}
+	a.policy = certify.Policy{CertifyScore: certifyScore, WarnScore: warnScore, RequiredChecks: splitList(required)}
 
 	switch {
 	case fs.NArg() > 0:
@@ -139,8 +141,29 @@ func parseCertifyArgs(args []string, stdout io.Writer) (certifyArgs, error) {
 	if _, err := certify.Select(nil, a.run.Exclude); err != nil {
 		return certifyArgs{}, fmt.Errorf("--exclude: %w", err)
 	}
+	if err := checkRequiredSelected(a.policy.RequiredChecks, a.run); err != nil {
+		return certifyArgs{}, fmt.Errorf("--required-checks: %w", err)
+	}
 	a.jsonOut = output == "json"
 	return a, nil
+}
+
+// checkRequiredSelected refuses required checks that are unknown or that the selection leaves
+// out, as the CRD's validation does.
+func checkRequiredSelected(required []string, run certify.Options) error {
+	if _, err := certify.Select(required, nil); err != nil {
+		return err
+	}
+	selected, err := certify.Select(run.Include, run.Exclude)
+	if err != nil {
+		return err
+	}
+	for _, name := range required {
+		if !slices.Contains(selected, name) {
+			return fmt.Errorf("%q is not selected by --checks and --exclude", name)
+		}
+	}
+	return nil
 }
 
 func isHTTPURL(s string) bool {
@@ -170,11 +193,14 @@ type certifyOutput struct {
 	Badge         certify.Badge         `json:"badge"`
 	ErrorCategory certify.ErrorCategory `json:"errorCategory,omitempty"`
 	ErrorMessage  string                `json:"errorMessage,omitempty"`
-	Checks        checkCounts           `json:"checks"`
-	FailedChecks  []certify.FailedCheck `json:"failedChecks,omitempty"`
-	Usage         certify.Usage         `json:"usage"`
-	DurationMs    int64                 `json:"durationMs"`
-	Results       []certify.Result      `json:"results"`
+	// Temporary: the run failed for temporary reasons only, and says nothing of quality.
+	Temporary    bool                  `json:"temporary"`
+	Capabilities certify.Capabilities  `json:"capabilities"`
+	Checks       checkCounts           `json:"checks"`
+	FailedChecks []certify.FailedCheck `json:"failedChecks,omitempty"`
+	Usage        certify.Usage         `json:"usage"`
+	DurationMs   int64                 `json:"durationMs"`
+	Results      []certify.Result      `json:"results"`
 }
 
 type checkCounts struct {
@@ -194,6 +220,8 @@ func newCertifyOutput(a certifyArgs, r certify.Report, v certify.Verdict) certif
 		Rating:        v.Rating,
 		Badge:         v.Badge,
 		ErrorCategory: v.Category,
+		Temporary:     v.Temporary,
+		Capabilities:  r.Capabilities,
 		Checks:        checkCounts{Total: v.Total, Passed: v.PassedCount, Failed: v.Failed, Skipped: v.Skipped},
 		FailedChecks:  v.FailedChecks,
 		Usage:         r.Usage,
@@ -220,16 +248,32 @@ func (o certifyOutput) writeTable(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Status, r.Latency.Round(time.Millisecond), r.Message)
 	}
 	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "CAPABILITY\tSUPPORTED\tSOURCE\tREASON")
+	for _, c := range o.Capabilities {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, yesNo(c.Supported), c.Source, c.Reason)
+	}
+	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "model\t%s (%s)\n", o.ModelID, o.Region)
 	fmt.Fprintf(tw, "score\t%.1f (%d passed, %d failed, %d skipped)\n", o.Score, o.Checks.Passed, o.Checks.Failed, o.Checks.Skipped)
 	fmt.Fprintf(tw, "status\t%s\n", o.Status)
 	fmt.Fprintf(tw, "rating\t%.1f\n", o.Rating)
 	fmt.Fprintf(tw, "badge\t%s\n", o.Badge)
-	fmt.Fprintf(tw, "category\t%s\n", orNone(string(o.ErrorCategory)))
+	category := orNone(string(o.ErrorCategory))
+	if o.Temporary {
+		category += " (temporary: no quality verdict, retry soon)"
+	}
+	fmt.Fprintf(tw, "category\t%s\n", category)
 	if o.ErrorMessage != "" {
 		fmt.Fprintf(tw, "reason\t%s\n", o.ErrorMessage)
 	}
 	return tw.Flush()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func orNone(s string) string {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"math"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -69,6 +71,7 @@ func TestCertifyPersonas(t *testing.T) {
 		wantScore    float64
 		wantSkipped  []string
 		wantFailed   []string
+		wantTemp     bool
 	}{
 		{model: "amazon.nova-lite-v1:0", wantStatus: certify.VerdictCertified, wantScore: 100},
 		{model: "anthropic.claude-3-haiku-20240307-v1:0", wantStatus: certify.VerdictCertified, wantScore: 100},
@@ -85,10 +88,11 @@ func TestCertifyPersonas(t *testing.T) {
 			wantSkipped: inferenceChecks(), wantFailed: []string{"availability"}},
 		{model: "sim.inference-profile-v1", wantStatus: certify.VerdictFailed, wantCategory: certify.CategoryConfiguration,
 			wantSkipped: inferenceChecks(), wantFailed: []string{"availability"}},
-		// Every inference call times out; only availability, a control-plane call, passes.
+		// Every inference call times out; only availability, a control-plane call, passes. A
+		// timeout is temporary: no judgement of quality.
 		{model: "sim.never-answers-v1", args: []string{"--check-timeout", "300ms"},
 			wantStatus: certify.VerdictFailed, wantCategory: certify.CategoryTimeout,
-			wantScore: scoreOf(1, all), wantFailed: inferenceChecks()},
+			wantScore: scoreOf(1, all), wantFailed: inferenceChecks(), wantTemp: true},
 		// Only availability and streaming pass: an empty answer still streams one (empty) delta.
 		{model: "sim.empty-answers-v1", wantStatus: certify.VerdictFailed, wantCategory: certify.CategoryQuality,
 			// Only availability passes: empty text fails every inference check, streaming included.
@@ -113,9 +117,9 @@ func TestCertifyPersonas(t *testing.T) {
 				wantCode = 0
 			}
 			if got.code != wantCode || o.Status != tc.wantStatus || o.ErrorCategory != tc.wantCategory ||
-				o.Score != tc.wantScore || o.Passed != (wantCode == 0) {
-				t.Fatalf("exit %d, status %s, category %q, score %v; want exit %d, status %s, category %q, score %v\nfailed: %+v",
-					got.code, o.Status, o.ErrorCategory, o.Score, wantCode, tc.wantStatus, tc.wantCategory, tc.wantScore, o.FailedChecks)
+				o.Score != tc.wantScore || o.Passed != (wantCode == 0) || o.Temporary != tc.wantTemp {
+				t.Fatalf("exit %d, status %s, category %q, score %v, temporary %v; want exit %d, status %s, category %q, score %v, temporary %v\nfailed: %+v",
+					got.code, o.Status, o.ErrorCategory, o.Score, o.Temporary, wantCode, tc.wantStatus, tc.wantCategory, tc.wantScore, tc.wantTemp, o.FailedChecks)
 			}
 			if skipped := namesWith(o.Results, certify.CheckSkipped); !slices.Equal(skipped, tc.wantSkipped) {
 				t.Errorf("skipped %v, want %v", skipped, tc.wantSkipped)
@@ -184,6 +188,12 @@ func TestCertifyTableOutput(t *testing.T) {
 		{"availability", "Passed"},
 		{"basic-prompt", "Passed"},
 		{},
+		{"CAPABILITY", "SUPPORTED", "SOURCE", "REASON"},
+		{"streaming", "yes", "control-plane"},
+		{"system-prompt", "yes", "table"},
+		{"tool-use", "yes", "table"},
+		{"vision", "yes", "control-plane"},
+		{},
 		{"model", "amazon.nova-lite-v1:0", "(us-east-1)"},
 		{"score", "100.0", "(2", "passed,", "0", "failed,", "0", "skipped)"},
 		{"status", "CERTIFIED"},
@@ -227,6 +237,11 @@ func TestCertifyBadUsage(t *testing.T) {
 		{"stray argument", []string{"--model", "m", "--region", "r", "now"}, `unexpected argument "now"`},
 		{"bad endpoint", []string{"--model", "m", "--region", "r", "--endpoint", "localhost:4000"}, `--endpoint "localhost:4000": want an http or https URL`},
 		{"bad role", []string{"--model", "m", "--region", "r", "--role-arn", "certifier"}, `--role-arn "certifier": want an IAM role ARN`},
+		{"unknown required check", []string{"--model", "m", "--region", "r", "--required-checks", "telepathy"}, `--required-checks: unknown check "telepathy"`},
+		{"required check excluded", []string{"--model", "m", "--region", "r", "--required-checks", "tool-use", "--exclude", "tool-use"},
+			`--required-checks: "tool-use" is not selected by --checks and --exclude`},
+		{"required check not included", []string{"--model", "m", "--region", "r", "--required-checks", "tool-use", "--checks", "basic-prompt"},
+			`--required-checks: "tool-use" is not selected`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -248,4 +263,139 @@ func TestCertifyHelp(t *testing.T) {
 		!strings.Contains(stdout.String(), "-consistency-interval") {
 		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, stderr.String(), stdout.String())
 	}
+}
+
+// acceptanceCatalog holds personas the engine was not designed around: a model the family table
+// does not know, without tool use or system prompts and slow at 2.5 s a call, and a model that
+// throttles 85 % of calls.
+const acceptanceCatalog = `
+personas:
+  - id: meta.llama3-8b-instruct-v1:0
+    name: Llama 3 8B Instruct
+    provider: Meta
+    regions: [us-east-1]
+    capabilities: [streaming]
+    latency: {fixed: 2500ms}
+  - id: sim.throttled-85-v1
+    name: Sim Throttled 85 %
+    provider: Simulator
+    regions: [us-east-1]
+    capabilities: [streaming, systemPrompt, toolUse, vision]
+    latency: {fixed: 20ms}
+    failures: {throttleRate: 0.85}
+`
+
+// startCatalogSim serves a catalog file as `bedrock-sim --catalog FILE` does.
+func startCatalogSim(t *testing.T, yaml string) (*bedrocksim.Server, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "catalog.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := bedrocksim.LoadCatalog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := bedrocksim.New(catalog)
+	return sim, serveSim(t, sim)
+}
+
+// serveSim serves the simulator until the test ends and returns its URL.
+func serveSim(t *testing.T, sim *bedrocksim.Server) string {
+	t.Helper()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestCertifyAcceptanceCatalog certifies, over a catalog file, personas the engine was not
+// designed around.
+// Each persona has its own simulator: the adapter may share one SDK client, and with it the
+// adaptive retryer's client-side rate limit, across the models of one endpoint.
+func TestCertifyAcceptanceCatalog(t *testing.T) {
+	fakeAWSEnv(t)
+	t.Run("unknown slow model without tools", func(t *testing.T) {
+		t.Parallel()
+		sim, url := startCatalogSim(t, acceptanceCatalog)
+		unknownSlowModelWithoutTools(t, sim, url)
+	})
+	t.Run("throttled model is temporary", func(t *testing.T) {
+		t.Parallel()
+		_, url := startCatalogSim(t, acceptanceCatalog)
+		throttledModelIsTemporary(t, url)
+	})
+}
+
+// unknownSlowModelWithoutTools: the service's refusals, not a table, decide what the model
+// lacks. Needs the adapter to report Bedrock's "doesn't support" refusals as
+// certify.ModelError.Unsupported.
+func unknownSlowModelWithoutTools(t *testing.T, sim *bedrocksim.Server, url string) {
+	const model = "meta.llama3-8b-instruct-v1:0"
+	got := runCertifyJSON(t, "--model", model, "--region", "us-east-1", "--endpoint", url, "--consistency-interval", "10ms")
+	o := got.out
+
+	// Every check the model can take passed; at 2.5 s a call the mean latency is in the 2–5 s
+	// band, which costs 0.3 of the rating and nothing else.
+	if got.code != 0 || o.Status != certify.VerdictCertified || o.Score != 100 || o.Rating != 4.7 ||
+		o.Badge != certify.BadgeRecommended || o.ErrorCategory != "" || o.Temporary {
+		t.Fatalf("exit %d: %s, score %v, rating %v, badge %s, category %q, temporary %v; want exit 0: CERTIFIED, 100, 4.7, RECOMMENDED, none\nfailed: %+v",
+			got.code, o.Status, o.Score, o.Rating, o.Badge, o.ErrorCategory, o.Temporary, o.FailedChecks)
+	}
+	if skipped := namesWith(o.Results, certify.CheckSkipped); !slices.Equal(skipped, []string{"system-prompt", "tool-use", "vision"}) {
+		t.Errorf("skipped %v, want system-prompt, tool-use and vision", skipped)
+	}
+	wantCapabilities := map[certify.Capability]certify.CapabilitySource{
+		certify.CapabilityStreaming:    certify.SourceService,
+		certify.CapabilitySystemPrompt: certify.SourceService,
+		certify.CapabilityToolUse:      certify.SourceService,
+		certify.CapabilityVision:       certify.SourceControlPlane,
+	}
+	for _, c := range o.Capabilities {
+		wantSupported := c.Name == certify.CapabilityStreaming
+		if c.Supported != wantSupported || c.Source != wantCapabilities[c.Name] ||
+			(c.Source == certify.SourceService && !wantSupported && !strings.Contains(c.Reason, "doesn't support")) {
+			t.Errorf("capability %+v, want supported %v from %s", c, wantSupported, wantCapabilities[c.Name])
+		}
+	}
+	// A refusal costs its one call and no more: the checks that ran made their calls, and each
+	// refused check one.
+	wantCalls := 0
+	for _, c := range certify.Battery() {
+		if r := resultNamed(o.Results, c.Name); r.Status != certify.CheckSkipped {
+			wantCalls += c.Calls
+		} else if r.Unsupported != "" {
+			wantCalls++
+		}
+	}
+	if calls := sim.Calls(model); calls.Converse+calls.ConverseStream != wantCalls {
+		t.Errorf("simulator calls %+v, want %d in all", calls, wantCalls)
+	}
+}
+
+// throttledModelIsTemporary: throttling that outlasts the SDK's retries is no verdict on quality.
+// Three calls keep the test short (the whole battery takes about 90 s of the SDK's backoff). At
+// 85 % throttling, spread evenly, only attempts 7, 14, 20, … get through, so the at most 15
+// attempts of three calls let two through at most: a score of 75 at best, below certifyScore.
+func throttledModelIsTemporary(t *testing.T, url string) {
+	got := runCertifyJSON(t, "--model", "sim.throttled-85-v1", "--region", "us-east-1", "--endpoint", url, "--consistency-interval", "10ms",
+		"--checks", "basic-prompt,parameters,multi-turn")
+	o := got.out
+	if got.code != 1 || o.Status != certify.VerdictFailed || o.ErrorCategory != certify.CategoryRateLimit || !o.Temporary {
+		t.Fatalf("exit %d: %s, category %q, temporary %v, badge %s; want exit 1: FAILED, RATE_LIMIT, temporary\nfailed: %+v",
+			got.code, o.Status, o.ErrorCategory, o.Temporary, o.Badge, o.FailedChecks)
+	}
+	for _, r := range o.Results {
+		if r.Status == certify.CheckFailed && (!r.Temporary || r.Category != certify.CategoryRateLimit) {
+			t.Errorf("%s failed with %s (temporary %v): %s", r.Name, r.Category, r.Temporary, r.Message)
+		}
+	}
+}
+
+func resultNamed(results []certify.Result, name string) certify.Result {
+	for _, r := range results {
+		if r.Name == name {
+			return r
+		}
+	}
+	return certify.Result{}
 }

@@ -27,7 +27,7 @@ func (c *Client) Converse(ctx context.Context, req certify.Request) (certify.Res
 		Messages:        in.messages,
 		InferenceConfig: in.inference,
 		ToolConfig:      in.toolConfig,
-	})
+	}, c.sdk.modelRetryer(c.modelID))
 	if err != nil {
 		failed := certify.Response{Latency: time.Since(start), Retries: retries()}
 		return failed, fmt.Errorf("converse %s: %w", c.modelID, Classify(err))

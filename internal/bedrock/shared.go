@@ -34,6 +34,21 @@ const (
 type sdkClients struct {
 	control *bedrock.Client
 	runtime *bedrockruntime.Client
+	// newRetryer makes the retryer of one model's runtime calls; retryers keeps them by model id.
+	newRetryer func() aws.Retryer
+	retryers   sync.Map
+}
+
+// modelRetryer gives a model's runtime calls a retryer of their own. Bedrock's quotas are per
+// model and region, and the adaptive retryer rate-limits client-side once throttled: shared by
+// every model of a configuration, one throttled model would slow, and lower the rating of, all
+// the others.
+func (s *sdkClients) modelRetryer(modelID string) func(*bedrockruntime.Options) {
+	r, ok := s.retryers.Load(modelID)
+	if !ok {
+		r, _ = s.retryers.LoadOrStore(modelID, s.newRetryer())
+	}
+	return func(o *bedrockruntime.Options) { o.Retryer = r.(aws.Retryer) }
 }
 
 // clientKey is what an AWS configuration depends on. The secret key and session token appear
@@ -164,6 +179,7 @@ func newSDKClients(ctx context.Context, c Config, shared *sharedHTTP) (*sdkClien
 		}
 	}
 	return &sdkClients{
+		newRetryer: func() aws.Retryer { return newRetryer(c.maxAttempts(), c.MaxBackoff) },
 		control: bedrock.NewFromConfig(cfg, func(o *bedrock.Options) {
 			endpoint(&o.BaseEndpoint)
 			o.APIOptions = append(o.APIOptions, addAttemptCounting)

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+
 	"github.com/modelcert/modelcert-operator/internal/bedrocksim"
 	"github.com/modelcert/modelcert-operator/internal/certify"
 )
@@ -116,5 +119,26 @@ func TestSharedClientsOverTLS(t *testing.T) {
 	}
 	if _, err := other.Describe(context.Background()); err != nil {
 		t.Fatalf("Describe after the bundle file is gone: %v", err)
+	}
+}
+
+func TestEachModelHasItsOwnRetryer(t *testing.T) {
+	// The adaptive retryer rate-limits client-side after throttling and Bedrock's quotas are
+	// per model: one model's throttling must not slow another that shares the configuration.
+	_, endpoint := startSim(t)
+	base := func(c *Config) {}
+	lite := newSimClient(t, endpoint, "amazon.nova-lite-v1:0", base)
+	micro := newSimClient(t, endpoint, "amazon.nova-micro-v1:0", base)
+	liteAgain := newSimClient(t, endpoint, "amazon.nova-lite-v1:0", base)
+	retryer := func(c *Client) aws.Retryer {
+		var o bedrockruntime.Options
+		c.sdk.modelRetryer(c.modelID)(&o)
+		return o.Retryer
+	}
+	if retryer(lite) == retryer(micro) {
+		t.Error("two models share one retryer")
+	}
+	if retryer(lite) != retryer(liteAgain) {
+		t.Error("two runs of one model do not share its retryer")
 	}
 }

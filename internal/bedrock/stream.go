@@ -27,7 +27,7 @@ func (c *Client) ConverseStream(ctx context.Context, req certify.Request) (certi
 		Messages:        in.messages,
 		InferenceConfig: in.inference,
 		ToolConfig:      in.toolConfig,
-	})
+	}, c.sdk.modelRetryer(c.modelID))
 	if err != nil {
 		failed := certify.StreamResponse{Latency: time.Since(start), Retries: retries()}
 		return failed, fmt.Errorf("converse stream %s: %w", c.modelID, Classify(err))

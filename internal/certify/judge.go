@@ -6,19 +6,24 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
 // DefaultPolicy is the policy a ModelCertification gets when it sets none.
 var DefaultPolicy = Policy{CertifyScore: 80, WarnScore: 60}
 
-// Policy sets the score thresholds of a verdict. Its values are taken as they are: a warnScore
-// of 0 is a real choice (never fail on score alone), so there are no zero-value defaults.
+// Policy sets the score thresholds of a verdict and the checks it cannot do without. Its values
+// are taken as they are: a warnScore of 0 is a real choice (never fail on score alone), so there
+// are no zero-value defaults.
 type Policy struct {
 	// CertifyScore is the lowest score that certifies the model.
 	CertifyScore float64
 	// WarnScore is the lowest score that gives a quality warning instead of a failure.
 	WarnScore float64
+	// RequiredChecks must pass: one that failed, was skipped or was not run makes the verdict
+	// FAILED whatever the score.
+	RequiredChecks []string
 }
 
 // VerdictStatus is the outcome of a run, in the database's vocabulary.
@@ -43,6 +48,9 @@ const (
 	BadgeNotRecommended Badge = "NOT_RECOMMENDED"
 	BadgeUnavailable    Badge = "UNAVAILABLE"
 )
+
+// badges lists the badges, best first.
+var badges = []Badge{BadgePremium, BadgeRecommended, BadgeFunctional, BadgeLimited, BadgeNotRecommended, BadgeUnavailable}
 
 // badgeThresholds gives the lowest rating of each badge, best first.
 var badgeThresholds = []struct {
@@ -73,7 +81,13 @@ type Verdict struct {
 	Rating float64 `json:"rating"`
 	Badge  Badge   `json:"badge"`
 	// Category is the most severe category among the results; CategoryNone when all passed.
+	// A required check that was skipped or not run adds QUALITY_ISSUE.
 	Category ErrorCategory `json:"category,omitempty"`
+	// Temporary reports that every failure of a run that did not certify was temporary
+	// (throttling that outlasted the retries, timeouts, network, 5xx, a model not ready): the
+	// status is FAILED with the failures' category, no judgement of quality is made, and the
+	// next run should come soon.
+	Temporary bool `json:"temporary"`
 	// Message is a short summary for people.
 	Message     string `json:"message"`
 	Total       int    `json:"total"`
@@ -104,15 +118,23 @@ func (v Verdict) MarshalJSON() ([]byte, error) {
 //   - resilience = max(0.5, 1 − min(mean retries, 6)/6 × 0.5);
 //   - performance = 1.0, 0.7, 0.4 or 0.2 as the mean latency of passed checks is under 2 s,
 //     5 s, 10 s or more, and 0 when no check passed (nothing was measured);
-//   - stability = max(0, 1 − errored / ran).
+//   - stability = 1 − failed / ran.
+//
+// The status is FAILED for a critical category or an unmet required check, else it follows
+// the score and the policy's thresholds. A run that did not certify and whose failures were all
+// temporary is FAILED and marked Temporary instead of being judged on quality. The badge
+// follows the rating, capped by the status: PREMIUM only with every run check passed,
+// QUALITY_WARNING at most FUNCTIONAL, FAILED at most NOT_RECOMMENDED, a critical category
+// UNAVAILABLE.
 //
 // When no inference check ran (every result is skipped, bar possibly availability) nothing was
 // learned about the model: the verdict is FAILED with rating 0 and badge UNAVAILABLE, and its
-// category is the worst found, or UNAVAILABLE. Any critical category forces FAILED.
+// category is the worst found, or UNAVAILABLE.
 func Judge(results []Result, policy Policy) Verdict {
 	v := Verdict{Total: len(results)}
 	var passedLatency time.Duration
-	var retries, errored int
+	var retries int
+	allTemporary := true
 	for _, r := range results {
 		switch r.Status {
 		case CheckPassed:
@@ -120,14 +142,12 @@ func Judge(results []Result, policy Policy) Verdict {
 			passedLatency += r.Latency
 		case CheckFailed:
 			v.Failed++
+			allTemporary = allTemporary && r.Temporary
 		default:
 			v.Skipped++
 			continue
 		}
 		retries += r.Retries
-		if r.Errored {
-			errored++
-		}
 		v.Category = MostSevere(v.Category, r.Category)
 	}
 	ran := v.Total - v.Skipped
@@ -139,6 +159,8 @@ func Judge(results []Result, policy Policy) Verdict {
 	}
 	v.FailedChecks = failedChecks(results)
 	v.Message = summary(v, ran)
+	unmet, unmetWithoutFailing := unmetRequired(results, policy.RequiredChecks)
+	v.Temporary = v.Failed > 0 && allTemporary && !unmetWithoutFailing
 
 	if !inferenceRan(results) {
 		v.Status, v.Badge = VerdictFailed, BadgeUnavailable
@@ -153,13 +175,18 @@ func Judge(results []Result, policy Policy) Verdict {
 
 	success := float64(v.PassedCount) / float64(ran) * 4
 	resilience := math.Max(0.5, 1-math.Min(float64(retries)/float64(ran), 6)/6*0.5)
-	stability := math.Max(0, 1-float64(errored)/float64(ran))
+	stability := 1 - float64(v.Failed)/float64(ran)
 	v.Rating = min(max(roundTenth(success*0.5+resilience+performance(v.PassedCount, v.AvgLatency)+stability), 0), 5)
-	v.Badge = badgeFor(v.Rating)
 
 	switch {
 	case v.Category.Critical():
 		v.Status = VerdictFailed
+	case len(unmet) > 0:
+		v.Status = VerdictFailed
+		if unmetWithoutFailing {
+			v.Category = MostSevere(v.Category, CategoryQuality)
+		}
+		v.Message = shorten(fmt.Sprintf("required %s; %s", strings.Join(unmet, ", "), v.Message))
 	case v.Score >= policy.CertifyScore:
 		v.Status = VerdictCertified
 	case v.Score >= policy.WarnScore:
@@ -167,8 +194,52 @@ func Judge(results []Result, policy Policy) Verdict {
 	default:
 		v.Status = VerdictFailed
 	}
+	if v.Status == VerdictCertified {
+		v.Temporary = false
+	}
+	if v.Temporary {
+		v.Status = VerdictFailed
+		v.Message = shorten("temporary failure, no quality verdict: " + v.Message)
+	}
 	v.Passed = v.Status == VerdictCertified
+	v.Badge = capBadge(badgeFor(v.Rating), v)
 	return v
+}
+
+// unmetRequired describes each required check that did not pass ("tool-use failed"), and
+// reports whether any of them was skipped or not run rather than failed.
+func unmetRequired(results []Result, required []string) (unmet []string, withoutFailing bool) {
+	for _, name := range required {
+		i := slices.IndexFunc(results, func(r Result) bool { return r.Name == name })
+		switch {
+		case i < 0:
+			unmet, withoutFailing = append(unmet, name+" not run"), true
+		case results[i].Status == CheckFailed:
+			unmet = append(unmet, name+" failed")
+		case results[i].Status == CheckSkipped:
+			unmet, withoutFailing = append(unmet, name+" skipped"), true
+		}
+	}
+	return unmet, withoutFailing
+}
+
+// capBadge keeps a badge within what the verdict allows.
+func capBadge(b Badge, v Verdict) Badge {
+	ceiling := BadgePremium
+	switch {
+	case v.Category.Critical():
+		ceiling = BadgeUnavailable
+	case v.Status == VerdictFailed:
+		ceiling = BadgeNotRecommended
+	case v.Status == VerdictQualityWarning:
+		ceiling = BadgeFunctional
+	case v.Failed > 0:
+		ceiling = BadgeRecommended
+	}
+	if slices.Index(badges, b) < slices.Index(badges, ceiling) {
+		return ceiling
+	}
+	return b
 }
 
 // inferenceRan reports whether any check other than availability was run.

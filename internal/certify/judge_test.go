@@ -3,6 +3,7 @@ package certify
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,12 +13,13 @@ import (
 
 // results builds a run: availability passed, then n checks of each kind given.
 type resultSpec struct {
-	n        int
-	status   CheckStatus
-	latency  time.Duration
-	category ErrorCategory
-	errored  bool
-	retries  int
+	n         int
+	status    CheckStatus
+	latency   time.Duration
+	category  ErrorCategory
+	errored   bool
+	retries   int
+	temporary bool
 }
 
 func passedSpec(n int, latency time.Duration) resultSpec {
@@ -36,7 +38,7 @@ func buildResults(specs ...resultSpec) []Result {
 		for range s.n {
 			out = append(out, Result{
 				Name: fmt.Sprintf("check-%d", len(out)), Status: s.status, Latency: s.latency,
-				Category: s.category, Errored: s.errored, Retries: s.retries, Message: "why " + string(s.category),
+				Category: s.category, Errored: s.errored, Retries: s.retries, Temporary: s.temporary, Message: "why " + string(s.category),
 			})
 		}
 	}
@@ -72,20 +74,24 @@ func TestJudge(t *testing.T) {
 		{"skipped checks do not count", buildResults(passedSpec(5, fast), skippedSpec(2)), DefaultPolicy,
 			verdictSummary{true, 100, VerdictCertified, 5.0, BadgePremium, CategoryNone, 7, 5, 0, 2}},
 		{"critical category despite a high score", buildResults(passedSpec(9, fast), failedSpec(1, CategoryPermission)), DefaultPolicy,
-			// success 0.9×4×0.5 + resilience 1 + performance 1 + stability 0.9
-			verdictSummary{false, 90, VerdictFailed, 4.7, BadgeRecommended, CategoryPermission, 10, 9, 1, 0}},
+			// success 0.9×4×0.5 + resilience 1 + performance 1 + stability 0.9; critical: UNAVAILABLE
+			verdictSummary{false, 90, VerdictFailed, 4.7, BadgeUnavailable, CategoryPermission, 10, 9, 1, 0}},
 		{"score exactly 80 certifies", buildResults(passedSpec(4, fast), failedSpec(1, CategoryQuality)), DefaultPolicy,
-			verdictSummary{true, 80, VerdictCertified, 4.6, BadgeRecommended, CategoryQuality, 5, 4, 1, 0}},
+			// 1.6 + 1 + 1 + stability 0.8: a wrong answer counts against stability too
+			verdictSummary{true, 80, VerdictCertified, 4.4, BadgeRecommended, CategoryQuality, 5, 4, 1, 0}},
 		{"score exactly 60 warns", buildResults(passedSpec(3, fast), failedSpec(2, CategoryQuality)), DefaultPolicy,
-			verdictSummary{false, 60, VerdictQualityWarning, 4.2, BadgeRecommended, CategoryQuality, 5, 3, 2, 0}},
+			// 3.8 would be RECOMMENDED; a warning is at most FUNCTIONAL
+			verdictSummary{false, 60, VerdictQualityWarning, 3.8, BadgeFunctional, CategoryQuality, 5, 3, 2, 0}},
 		{"score 71.4 warns", buildResults(passedSpec(5, fast), failedSpec(2, CategoryQuality)), DefaultPolicy,
-			verdictSummary{false, 71.4, VerdictQualityWarning, 4.4, BadgeRecommended, CategoryQuality, 7, 5, 2, 0}},
+			verdictSummary{false, 71.4, VerdictQualityWarning, 4.1, BadgeFunctional, CategoryQuality, 7, 5, 2, 0}},
 		{"score 57.1 fails", buildResults(passedSpec(4, fast), failedSpec(3, CategoryQuality)), DefaultPolicy,
-			verdictSummary{false, 57.1, VerdictFailed, 4.1, BadgeRecommended, CategoryQuality, 7, 4, 3, 0}},
+			// 3.7 would be FUNCTIONAL; a failure is at most NOT_RECOMMENDED
+			verdictSummary{false, 57.1, VerdictFailed, 3.7, BadgeNotRecommended, CategoryQuality, 7, 4, 3, 0}},
 		{"stricter policy", buildResults(passedSpec(4, fast), failedSpec(1, CategoryQuality)), Policy{CertifyScore: 90, WarnScore: 80},
-			verdictSummary{false, 80, VerdictQualityWarning, 4.6, BadgeRecommended, CategoryQuality, 5, 4, 1, 0}},
+			verdictSummary{false, 80, VerdictQualityWarning, 4.4, BadgeFunctional, CategoryQuality, 5, 4, 1, 0}},
 		{"warnScore 0 never fails on score alone", buildResults(passedSpec(1, fast), failedSpec(4, CategoryQuality)), Policy{CertifyScore: 80, WarnScore: 0},
-			verdictSummary{false, 20, VerdictQualityWarning, 3.4, BadgeFunctional, CategoryQuality, 5, 1, 4, 0}},
+			// 0.4 + 1 + 1 + 0.2
+			verdictSummary{false, 20, VerdictQualityWarning, 2.6, BadgeLimited, CategoryQuality, 5, 1, 4, 0}},
 		{"mean latency exactly 2 s", buildResults(passedSpec(7, 2*time.Second)), DefaultPolicy,
 			verdictSummary{true, 100, VerdictCertified, 4.7, BadgeRecommended, CategoryNone, 7, 7, 0, 0}},
 		{"mean latency 4.9 s", buildResults(passedSpec(7, 4900*time.Millisecond)), DefaultPolicy,
@@ -95,7 +101,7 @@ func TestJudge(t *testing.T) {
 		{"mean latency 10 s", buildResults(passedSpec(7, 10*time.Second)), DefaultPolicy,
 			verdictSummary{true, 100, VerdictCertified, 4.2, BadgeRecommended, CategoryNone, 7, 7, 0, 0}},
 		{"latency of failed checks ignored", buildResults(passedSpec(4, fast), resultSpec{n: 1, status: CheckFailed, latency: time.Minute, category: CategoryQuality}), DefaultPolicy,
-			verdictSummary{true, 80, VerdictCertified, 4.6, BadgeRecommended, CategoryQuality, 5, 4, 1, 0}},
+			verdictSummary{true, 80, VerdictCertified, 4.4, BadgeRecommended, CategoryQuality, 5, 4, 1, 0}},
 		{"three retries on average", buildResults(retried(passedSpec(7, fast), 3)), DefaultPolicy,
 			verdictSummary{true, 100, VerdictCertified, 4.8, BadgePremium, CategoryNone, 7, 7, 0, 0}},
 		{"retries beyond six count as six", buildResults(retried(passedSpec(7, fast), 20)), DefaultPolicy,
@@ -106,8 +112,8 @@ func TestJudge(t *testing.T) {
 			// 1.2 + 1 + 0.4 + 0.6
 			verdictSummary{false, 60, VerdictQualityWarning, 3.2, BadgeFunctional, CategoryTimeout, 5, 3, 2, 0}},
 		{"limited", buildResults(passedSpec(2, 12*time.Second), failedSpec(3, CategoryNetwork)), DefaultPolicy,
-			// 0.8 + 1 + 0.2 + 0.4
-			verdictSummary{false, 40, VerdictFailed, 2.4, BadgeLimited, CategoryNetwork, 5, 2, 3, 0}},
+			// 0.8 + 1 + 0.2 + 0.4 would be LIMITED; a failure is at most NOT_RECOMMENDED
+			verdictSummary{false, 40, VerdictFailed, 2.4, BadgeNotRecommended, CategoryNetwork, 5, 2, 3, 0}},
 		{"nothing passed", buildResults(failedSpec(5, CategoryUnknown)), DefaultPolicy,
 			// 0 + 1 + 0 + 0
 			verdictSummary{false, 0, VerdictFailed, 1.0, BadgeNotRecommended, CategoryUnknown, 5, 0, 5, 0}},
@@ -145,8 +151,8 @@ func TestJudgeDetails(t *testing.T) {
 	got := Judge(results, DefaultPolicy)
 	want := Verdict{
 		// Rating, rounded once at the end: success 2/6×4×0.5 + resilience 1 + performance 1
-		// + stability (1 − 2/6) = 3.33.
-		Score: 33.3, Status: VerdictFailed, Rating: 3.3, Badge: BadgeFunctional, Category: CategoryRateLimit,
+		// + stability (1 − 4/6) = 3.0; FAILED caps the badge.
+		Score: 33.3, Status: VerdictFailed, Rating: 3.0, Badge: BadgeNotRecommended, Category: CategoryRateLimit,
 		Message: "2 of 6 checks passed (1 skipped); worst: consistency (RATE_LIMIT): throttled",
 		Total:   7, PassedCount: 2, Failed: 4, Skipped: 1, AvgLatency: 1500 * time.Millisecond,
 		FailedChecks: []FailedCheck{
@@ -198,10 +204,78 @@ func TestVerdictJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"passed":false,"score":75,"status":"QUALITY_WARNING","rating":4.5,"badge":"RECOMMENDED","category":"QUALITY_ISSUE",` +
+	want := `{"passed":false,"score":75,"status":"QUALITY_WARNING","rating":4.3,"badge":"FUNCTIONAL","category":"QUALITY_ISSUE","temporary":false,` +
 		`"message":"3 of 4 checks passed; worst: vision (QUALITY_ISSUE): blue","total":4,"passedCount":3,"failed":1,"skipped":0,` +
 		`"failedChecks":[{"name":"vision","category":"QUALITY_ISSUE","message":"blue"}],"avgLatencyMs":1500}`
 	if string(data) != want {
 		t.Errorf("JSON\n got %s\nwant %s", data, want)
+	}
+}
+
+// named gives the last result its name, for policies that name checks.
+func named(results []Result, name string) []Result {
+	results[len(results)-1].Name = name
+	return results
+}
+
+func temporarySpec(n int, category ErrorCategory) resultSpec {
+	s := failedSpec(n, category)
+	s.temporary = true
+	return s
+}
+
+// TestJudgeVerdictRules covers what the table above does not show: the badge's caps, required
+// checks and temporary failures.
+func TestJudgeVerdictRules(t *testing.T) {
+	fast := time.Second
+	requireToolUse := Policy{CertifyScore: 80, WarnScore: 60, RequiredChecks: []string{"tool-use"}}
+	type want struct {
+		status    VerdictStatus
+		badge     Badge
+		category  ErrorCategory
+		temporary bool
+		message   string // a prefix
+	}
+	tests := []struct {
+		name    string
+		results []Result
+		policy  Policy
+		want    want
+	}{
+		// 13/14 rates 4.8: PREMIUM by the number, but a failed check rules it out.
+		{"one failure of 14 is not premium", buildResults(passedSpec(13, fast), failedSpec(1, CategoryQuality)), DefaultPolicy,
+			want{VerdictCertified, BadgeRecommended, CategoryQuality, false, "13 of 14 checks passed"}},
+		{"every check passed is premium", buildResults(passedSpec(13, fast), skippedSpec(1)), DefaultPolicy,
+			want{VerdictCertified, BadgePremium, CategoryNone, false, "13 of 13 checks passed (1 skipped)"}},
+		{"throttled beyond retries", buildResults(passedSpec(3, fast), temporarySpec(4, CategoryRateLimit)), DefaultPolicy,
+			want{VerdictFailed, BadgeNotRecommended, CategoryRateLimit, true, "temporary failure, no quality verdict: 3 of 7 checks passed"}},
+		{"5xx is temporary under UNKNOWN_ERROR", buildResults(passedSpec(2, fast), temporarySpec(5, CategoryUnknown)), DefaultPolicy,
+			want{VerdictFailed, BadgeNotRecommended, CategoryUnknown, true, "temporary failure"}},
+		// A score in the warning band from temporary failures alone says nothing of quality.
+		{"temporary failures do not warn", buildResults(passedSpec(7, fast), temporarySpec(3, CategoryTimeout)), DefaultPolicy,
+			want{VerdictFailed, BadgeNotRecommended, CategoryTimeout, true, "temporary failure"}},
+		{"a temporary failure within a certified run", buildResults(passedSpec(13, fast), temporarySpec(1, CategoryRateLimit)), DefaultPolicy,
+			want{VerdictCertified, BadgeRecommended, CategoryRateLimit, false, "13 of 14 checks passed"}},
+		{"a wrong answer among temporary failures", buildResults(passedSpec(3, fast), temporarySpec(3, CategoryRateLimit), failedSpec(1, CategoryQuality)), DefaultPolicy,
+			want{VerdictFailed, BadgeNotRecommended, CategoryRateLimit, false, "3 of 7 checks passed"}},
+		{"required check failed despite the score", named(buildResults(passedSpec(13, fast), failedSpec(1, CategoryQuality)), "tool-use"), requireToolUse,
+			want{VerdictFailed, BadgeNotRecommended, CategoryQuality, false, "required tool-use failed; 13 of 14 checks passed"}},
+		{"required check skipped", named(buildResults(passedSpec(13, fast), skippedSpec(1)), "tool-use"), requireToolUse,
+			want{VerdictFailed, BadgeNotRecommended, CategoryQuality, false, "required tool-use skipped; 13 of 13 checks passed (1 skipped)"}},
+		{"required check not run", buildResults(passedSpec(13, fast)), requireToolUse,
+			want{VerdictFailed, BadgeNotRecommended, CategoryQuality, false, "required tool-use not run"}},
+		{"required check failed for a temporary reason", named(buildResults(passedSpec(13, fast), temporarySpec(1, CategoryRateLimit)), "tool-use"), requireToolUse,
+			want{VerdictFailed, BadgeNotRecommended, CategoryRateLimit, true, "temporary failure, no quality verdict: required tool-use failed"}},
+		{"required check passed", named(buildResults(passedSpec(14, fast)), "tool-use"), requireToolUse,
+			want{VerdictCertified, BadgePremium, CategoryNone, false, "14 of 14 checks passed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := Judge(tt.results, tt.policy)
+			got := want{v.Status, v.Badge, v.Category, v.Temporary, tt.want.message}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(want{})); diff != "" || !strings.HasPrefix(v.Message, tt.want.message) {
+				t.Errorf("Judge() rating %v, message %q (-want +got):\n%s", v.Rating, v.Message, diff)
+			}
+		})
 	}
 }

@@ -34,6 +34,12 @@ type Result struct {
 	Retries int
 	// Errored reports that a call returned an error, as opposed to the model answering wrongly.
 	Errored bool
+	// Temporary reports that the call failed for a reason expected to pass by itself
+	// (throttling, timeouts, network, 5xx, a model not ready).
+	Temporary bool
+	// Unsupported is the capability the service refused the check's request for; the check
+	// is then Skipped with the service's message.
+	Unsupported Capability
 }
 
 // resultJSON is the wire form of a Result: flat, camelCase, latency in milliseconds.
@@ -47,6 +53,8 @@ type resultJSON struct {
 	OutputTokens int64         `json:"outputTokens"`
 	Retries      int           `json:"retries"`
 	Errored      bool          `json:"errored"`
+	Temporary    bool          `json:"temporary"`
+	Unsupported  Capability    `json:"unsupported,omitempty"`
 }
 
 // MarshalJSON writes the result in its flat wire form.
@@ -54,7 +62,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	return json.Marshal(resultJSON{
 		Name: r.Name, Status: r.Status, LatencyMs: r.Latency.Milliseconds(), Message: r.Message,
 		Category: r.Category, InputTokens: r.Usage.InputTokens, OutputTokens: r.Usage.OutputTokens,
-		Retries: r.Retries, Errored: r.Errored,
+		Retries: r.Retries, Errored: r.Errored, Temporary: r.Temporary, Unsupported: r.Unsupported,
 	})
 }
 
@@ -68,7 +76,7 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 		Name: w.Name, Status: w.Status, Latency: time.Duration(w.LatencyMs) * time.Millisecond,
 		Message: w.Message, Category: w.Category,
 		Usage:   Usage{InputTokens: w.InputTokens, OutputTokens: w.OutputTokens},
-		Retries: w.Retries, Errored: w.Errored,
+		Retries: w.Retries, Errored: w.Errored, Temporary: w.Temporary, Unsupported: w.Unsupported,
 	}
 	return nil
 }
@@ -103,15 +111,25 @@ func answered(c cost, problem error) Result {
 
 // callFailed is the result of a check whose call returned err, classified by CategoryOf. A
 // call cut short by the check's own deadline is a TIMEOUT even when the adapter's error does
-// not say so.
+// not say so. A request the service refused because the model lacks a capability is no
+// failure of the model: the check is Skipped with the service's message.
 func callFailed(ctx context.Context, c cost, err error) Result {
+	var me *ModelError
+	isModelError := errors.As(err, &me)
+	if isModelError && me.Unsupported != CapabilityNone {
+		return Result{Status: CheckSkipped, Latency: c.latency, Usage: c.usage, Retries: c.retries,
+			Unsupported: me.Unsupported, Message: shorten(notSupported(errorMessage(err)))}
+	}
 	category := CategoryOf(err)
 	if category == CategoryUnknown && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		category = CategoryTimeout
 	}
 	return Result{Status: CheckFailed, Latency: c.latency, Usage: c.usage, Retries: c.retries, Category: category,
-		Errored: true, Message: shorten(errorMessage(err))}
+		Errored: true, Temporary: category.Temporary() || (isModelError && me.Temporary), Message: shorten(errorMessage(err))}
 }
+
+// notSupported is the message of a check skipped for a missing capability.
+func notSupported(reason string) string { return "not supported: " + reason }
 
 // skipped is the result of a check that was not run.
 func skipped(name, reason string) Result {

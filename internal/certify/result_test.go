@@ -22,13 +22,13 @@ func jsonRoundTrip[T any](v T) (T, error) {
 func TestResultJSON(t *testing.T) {
 	r := Result{
 		Name: "tool-use", Status: CheckFailed, Latency: 1234 * time.Millisecond, Message: "no call to get_weather",
-		Category: CategoryQuality, Usage: Usage{InputTokens: 12, OutputTokens: 3}, Retries: 2, Errored: false,
+		Category: CategoryRateLimit, Usage: Usage{InputTokens: 12, OutputTokens: 3}, Retries: 2, Errored: true, Temporary: true,
 	}
 	data, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"name":"tool-use","status":"Failed","latencyMs":1234,"message":"no call to get_weather","category":"QUALITY_ISSUE","inputTokens":12,"outputTokens":3,"retries":2,"errored":false}`
+	want := `{"name":"tool-use","status":"Failed","latencyMs":1234,"message":"no call to get_weather","category":"RATE_LIMIT","inputTokens":12,"outputTokens":3,"retries":2,"errored":true,"temporary":true}`
 	if string(data) != want {
 		t.Errorf("JSON\n got %s\nwant %s", data, want)
 	}
@@ -38,6 +38,10 @@ func TestResultJSON(t *testing.T) {
 	}
 	if diff := cmp.Diff(r, back); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	refused := Result{Name: "tool-use", Status: CheckSkipped, Unsupported: CapabilityToolUse, Message: "not supported: This model doesn't support tool use."}
+	if back, err := jsonRoundTrip(refused); err != nil || !cmp.Equal(refused, back) {
+		t.Errorf("round trip of %+v gave %+v, %v", refused, back, err)
 	}
 }
 

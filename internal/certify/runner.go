@@ -3,6 +3,7 @@ package certify
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -57,11 +58,12 @@ func (o Options) perCallTimeout(def time.Duration) time.Duration {
 type Report struct {
 	// ModelID is the id Describe reported or, when it failed, the model's own ModelID() if it
 	// has one.
-	ModelID      string       `json:"modelId"`
-	Results      []Result     `json:"results"`
-	StartedAt    time.Time    `json:"startedAt"`
-	CompletedAt  time.Time    `json:"completedAt"`
-	Usage        Usage        `json:"usage"`
+	ModelID     string    `json:"modelId"`
+	Results     []Result  `json:"results"`
+	StartedAt   time.Time `json:"startedAt"`
+	CompletedAt time.Time `json:"completedAt"`
+	Usage       Usage     `json:"usage"`
+	// Capabilities is what the run established about each capability, and who said so.
 	Capabilities Capabilities `json:"capabilities"`
 }
 
@@ -105,7 +107,8 @@ func Run(ctx context.Context, model Model, opts Options) Report {
 		progress.finish()
 		return report.complete(append([]Result{availability}, notRun(checks, notRunUnavailable)...))
 	}
-	results := runChecks(ctx, model, checks, report.Capabilities, opts, progress)
+	results, established := runChecks(ctx, model, checks, report.Capabilities, opts, progress)
+	report.Capabilities = established
 	return report.complete(append([]Result{availability}, results...))
 }
 
@@ -149,29 +152,31 @@ func notRun(checks []Check, reason string) []Result {
 }
 
 // runChecks runs the checks the model supports, at most opts.MaxConcurrency at once, and
-// returns their results in the order of checks whatever order they finish in.
-func runChecks(ctx context.Context, m Model, checks []Check, capabilities Capabilities, opts Options, progress *progress) []Result {
+// returns their results in the order of checks whatever order they finish in, with the
+// capabilities as the service left them: a refusal skips every later check that needs the
+// refused capability without calling the model again.
+func runChecks(ctx context.Context, m Model, checks []Check, known Capabilities, opts Options, progress *progress) ([]Result, Capabilities) {
 	env := checkEnv{Interval: opts.ConsistencyInterval}
 	slots := make(chan struct{}, opts.MaxConcurrency)
+	ledger := &capabilityLedger{known: known}
 	results := make([]Result, len(checks))
 	var wg sync.WaitGroup
 	for i, c := range checks {
-		if !capabilities.Supports(c.Needs) {
-			results[i] = skipped(c.Name, fmt.Sprintf("not supported: the model lacks %s", c.Needs))
-			progress.step()
-			continue
-		}
 		wg.Go(func() {
-			results[i] = runCheck(ctx, m, c, env, opts.perCallTimeout(c.Timeout), slots)
+			results[i] = runCheck(ctx, m, c, env, opts.perCallTimeout(c.Timeout), slots, ledger)
 			progress.step()
 		})
 	}
 	wg.Wait()
-	return results
+	return results, ledger.capabilities()
 }
 
-// runCheck waits for a free slot, then runs the check under its own deadline.
-func runCheck(ctx context.Context, m Model, c Check, env checkEnv, perCall time.Duration, slots chan struct{}) Result {
+// runCheck waits for a free slot, then runs the check under its own deadline, unless the
+// capability it needs is known to be missing by then.
+func runCheck(ctx context.Context, m Model, c Check, env checkEnv, perCall time.Duration, slots chan struct{}, ledger *capabilityLedger) Result {
+	if reason, lacking := ledger.lacks(c.Needs); lacking {
+		return skipped(c.Name, reason)
+	}
 	select {
 	case slots <- struct{}{}:
 		defer func() { <-slots }()
@@ -180,11 +185,61 @@ func runCheck(ctx context.Context, m Model, c Check, env checkEnv, perCall time.
 		result.Name = c.Name
 		return result
 	}
+	// A check that waited for its slot may find its capability refused meanwhile.
+	if reason, lacking := ledger.lacks(c.Needs); lacking {
+		return skipped(c.Name, reason)
+	}
 	checkCtx, cancel := context.WithTimeout(ctx, c.deadline(perCall, env))
 	defer cancel()
 	result := c.run(checkCtx, m, env)
 	result.Name = c.Name
+	ledger.learn(c.Needs, result)
 	return result
+}
+
+// capabilityLedger is the run's knowledge of the model's capabilities, updated by the checks
+// as the service answers or refuses them.
+type capabilityLedger struct {
+	mu    sync.Mutex
+	known Capabilities
+}
+
+// lacks reports whether the capability is known to be missing, and why.
+func (l *capabilityLedger) lacks(c Capability) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.known.Supports(c) {
+		return "", false
+	}
+	s, _ := l.known.Lookup(c)
+	if s.Reason != "" {
+		return notSupported(s.Reason), true
+	}
+	return notSupported(fmt.Sprintf("the model lacks %s (%s)", c, s.Source)), true
+}
+
+// learn records what a check's result says of the capabilities: a refusal makes the refused
+// one unsupported; an answer to a request that needed one makes it supported. Either is the
+// service's word, which overrides the control plane and the table.
+func (l *capabilityLedger) learn(needed Capability, r Result) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case r.Unsupported != CapabilityNone:
+		reason, _ := strings.CutPrefix(r.Message, notSupported(""))
+		l.known = l.known.with(CapabilityStatus{Name: r.Unsupported, Source: SourceService, Reason: reason})
+	case needed != CapabilityNone && !r.Errored && r.Status != CheckSkipped:
+		// A refusal seen by a concurrent check stands: the service said no at least once.
+		if s, _ := l.known.Lookup(needed); s.Supported && s.Source != SourceService {
+			l.known = l.known.with(CapabilityStatus{Name: needed, Supported: true, Source: SourceService})
+		}
+	}
+}
+
+func (l *capabilityLedger) capabilities() Capabilities {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.known
 }
 
 // progress reports completed checks to an optional callback, one call at a time.

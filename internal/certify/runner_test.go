@@ -46,8 +46,9 @@ func TestRunGoodModel(t *testing.T) {
 	if diff := cmp.Diff(allWith(pass, CheckNames()...), summarise(report.Results)); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}
-	if report.ModelID != novaLiteInfo.ModelID || report.Capabilities != allCapabilities {
-		t.Errorf("model %q with %+v, want %q with every capability", report.ModelID, report.Capabilities, novaLiteInfo.ModelID)
+	// Every check that needs a capability got its answer: the service's word.
+	if want := caps(yesService, yesService, yesService, yesService); report.ModelID != novaLiteInfo.ModelID || !cmp.Equal(report.Capabilities, want) {
+		t.Errorf("model %q with %+v, want %q with %+v", report.ModelID, report.Capabilities, novaLiteInfo.ModelID, want)
 	}
 	// 12 Converse checks, consistency twice; one stream; each call 10 tokens in, 12 (stream 9) out.
 	if got, want := report.Usage, (Usage{InputTokens: 14 * 10, OutputTokens: 13*12 + 9}); got != want {
@@ -111,15 +112,8 @@ func TestRunContinuesAfterTemporaryDescribeFailure(t *testing.T) {
 		return ModelInfo{}, &ModelError{Category: CategoryRateLimit, Message: "slow down"}
 	}
 	report := Run(t.Context(), m, fastOptions())
-	// Nothing is known of the model: streaming and vision are not assumed.
-	want := []summarisedResult{{CheckAvailability, outcome{CheckFailed, CategoryRateLimit, true}}}
-	for _, name := range CheckNames()[1:] {
-		o := pass
-		if name == "streaming" || name == "vision" {
-			o = outcome{Status: CheckSkipped}
-		}
-		want = append(want, summarisedResult{name, o})
-	}
+	// Nothing is known of the model, so every check is tried.
+	want := append([]summarisedResult{{CheckAvailability, outcome{CheckFailed, CategoryRateLimit, true}}}, allWith(pass, CheckNames()[1:]...)...)
 	if diff := cmp.Diff(want, summarise(report.Results)); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}
@@ -325,8 +319,148 @@ func TestRunNamesModelWhenDescribeFails(t *testing.T) {
 	if report.ModelID != "us.amazon.titan-text-express-v1" {
 		t.Errorf("model id %q, want the configured one", report.ModelID)
 	}
-	// The family table still applies; the control plane said nothing of streaming.
-	if want := (Capabilities{Streaming: true}); report.Capabilities != want {
-		t.Errorf("capabilities %+v, want %+v", report.Capabilities, want)
+	// The family table still applies; the control plane said nothing of streaming, which the
+	// table has and the streaming check then confirmed.
+	if diff := cmp.Diff(caps(yesService, noTable, noTable, noTable), report.Capabilities); diff != "" {
+		t.Errorf("capabilities (-want +got):\n%s", diff)
+	}
+}
+
+// Bedrock's refusals of features a model lacks, as the adapter reports them.
+var (
+	noSystemMessages = &ModelError{Category: CategoryConfiguration, Unsupported: CapabilitySystemPrompt,
+		Message: "This model doesn't support system messages. Try again without system messages."}
+	noToolUse = &ModelError{Category: CategoryConfiguration, Unsupported: CapabilityToolUse, Message: "This model doesn't support tool use."}
+)
+
+// llamaModel is a text model the family table does not know, which refuses system prompts and
+// tools the way Bedrock does.
+func llamaModel() *fakeModel {
+	m := goodModel()
+	m.describe = func(context.Context) (ModelInfo, error) {
+		return ModelInfo{ModelID: "meta.llama3-8b-instruct-v1:0", Lifecycle: "ACTIVE", InputModalities: []string{"TEXT"},
+			StreamingSupported: true, Accessible: true}, nil
+	}
+	m.converse = func(ctx context.Context, req Request) (Response, error) {
+		switch {
+		case req.System != "":
+			return Response{Latency: fakeLatency}, noSystemMessages
+		case len(req.Tools) > 0:
+			return Response{Latency: fakeLatency}, noToolUse
+		}
+		return goodConverse(ctx, req)
+	}
+	return m
+}
+
+func TestRunSkipsChecksTheServiceRefuses(t *testing.T) {
+	m := llamaModel()
+	report := Run(t.Context(), m, fastOptions())
+
+	want := allWith(pass, CheckNames()...)
+	for i, r := range want {
+		switch r.Name {
+		case "system-prompt", "tool-use", "vision":
+			want[i].Outcome = outcome{Status: CheckSkipped}
+		}
+	}
+	if diff := cmp.Diff(want, summarise(report.Results)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	messages := map[string]string{}
+	for _, r := range report.Results {
+		messages[r.Name] = r.Message
+	}
+	wantMessages := map[string]string{
+		"system-prompt": "not supported: " + noSystemMessages.Message,
+		"tool-use":      "not supported: " + noToolUse.Message,
+		"vision":        "not supported: the model lacks vision (control-plane)",
+	}
+	for name, msg := range wantMessages {
+		if messages[name] != msg {
+			t.Errorf("%s: message %q, want %q", name, messages[name], msg)
+		}
+	}
+	wantCapabilities := caps(yesService,
+		CapabilityStatus{Source: SourceService, Reason: noSystemMessages.Message},
+		CapabilityStatus{Source: SourceService, Reason: noToolUse.Message},
+		noCP)
+	if diff := cmp.Diff(wantCapabilities, report.Capabilities); diff != "" {
+		t.Errorf("capabilities (-want +got):\n%s", diff)
+	}
+	// A good model takes 13 Converse calls; here vision makes none, and system-prompt and
+	// tool-use one refused call each.
+	if got := m.converseCalls.Load(); got != 12 {
+		t.Errorf("%d converse calls, want 12", got)
+	}
+	if v := Judge(report.Results, DefaultPolicy); v.Status != VerdictCertified || v.Score != 100 || v.Badge != BadgePremium {
+		t.Errorf("verdict %s, score %v, badge %s; want CERTIFIED, 100, PREMIUM", v.Status, v.Score, v.Badge)
+	}
+}
+
+// TestRunRefusalCostsNoFurtherCall runs two checks that need the same capability, one at a
+// time: whichever goes first is refused, and the other is skipped without calling the model.
+func TestRunRefusalCostsNoFurtherCall(t *testing.T) {
+	var calls atomic.Int32
+	refuse := func(ctx context.Context, m Model, env checkEnv) Result {
+		calls.Add(1)
+		return callFailed(ctx, cost{}, noToolUse)
+	}
+	checks := []Check{
+		{Name: "first", Needs: CapabilityToolUse, Timeout: time.Second, Calls: 1, run: refuse},
+		{Name: "second", Needs: CapabilityToolUse, Timeout: time.Second, Calls: 1, run: refuse},
+	}
+	opts := fastOptions()
+	opts.MaxConcurrency = 1
+	results, established := runChecks(t.Context(), nil, checks, ResolveCapabilities(ModelInfo{}), opts.withDefaults(), newProgress(nil, 2))
+
+	for _, r := range results {
+		if r.Status != CheckSkipped || r.Message != "not supported: "+noToolUse.Message {
+			t.Errorf("%s: %s %q, want Skipped with the service's reason", r.Name, r.Status, r.Message)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d calls, want 1", n)
+	}
+	if s, _ := established.Lookup(CapabilityToolUse); s.Supported || s.Source != SourceService {
+		t.Errorf("tool use established as %+v, want unsupported by the service", s)
+	}
+}
+
+// TestRunRefusalOfAnotherCapability: a check that needs nothing in particular but whose request
+// the service refuses for a capability the model lacks is Skipped too, and the capability is
+// recorded as missing.
+func TestRunRefusalOfAnotherCapability(t *testing.T) {
+	m := goodModel()
+	m.converse = func(ctx context.Context, req Request) (Response, error) {
+		return Response{}, noSystemMessages
+	}
+	opts := fastOptions()
+	opts.Include = []string{"basic-prompt"}
+	report := Run(t.Context(), m, opts)
+
+	if r := report.Results[1]; r.Status != CheckSkipped || r.Unsupported != CapabilitySystemPrompt {
+		t.Errorf("basic-prompt: %s, unsupported %q, want Skipped for system-prompt", r.Status, r.Unsupported)
+	}
+	if s, _ := report.Capabilities.Lookup(CapabilitySystemPrompt); s.Supported || s.Source != SourceService || s.Reason != noSystemMessages.Message {
+		t.Errorf("system prompt established as %+v", s)
+	}
+}
+
+func TestRunCarriesTemporary(t *testing.T) {
+	m := goodModel()
+	unavailable := &ModelError{Category: CategoryUnknown, Temporary: true, Message: "ServiceUnavailableException: try again"}
+	m.converse = func(ctx context.Context, req Request) (Response, error) { return Response{}, unavailable }
+	report := Run(t.Context(), m, fastOptions())
+
+	for _, r := range report.Results[1:] {
+		want := r.Name != "streaming" // the stream answers
+		if r.Temporary != want {
+			t.Errorf("%s: %s, temporary %v; want temporary %v", r.Name, r.Status, r.Temporary, want)
+		}
+	}
+	v := Judge(report.Results, DefaultPolicy)
+	if !v.Temporary || v.Status != VerdictFailed || v.Category != CategoryUnknown {
+		t.Errorf("verdict %s %s, temporary %v; want a temporary FAILED UNKNOWN_ERROR", v.Status, v.Category, v.Temporary)
 	}
 }
