@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -74,26 +75,37 @@ func BenchmarkCertifications(b *testing.B) {
 	b.ReportMetric(float64(calls)/n, "model-calls/cert")
 }
 
-// countingClient counts the patches the operator makes, of objects and of their status; a
-// refused patch (a conflict) is not a write.
+// countingClient counts the patches the operator makes, of objects and of their status, in all
+// and per object name; a refused patch (a conflict) is not a write.
 type countingClient struct {
 	client.Client
-	patches atomic.Int64
+	patches   atomic.Int64
+	perObject sync.Map // name → *atomic.Int64
 }
 
 func (c *countingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-	return c.count(c.Client.Patch(ctx, obj, patch, opts...))
+	return c.count(obj, c.Client.Patch(ctx, obj, patch, opts...))
 }
 
 func (c *countingClient) Status() client.SubResourceWriter {
 	return countingStatus{c.Client.Status(), c}
 }
 
-func (c *countingClient) count(err error) error {
+func (c *countingClient) count(obj client.Object, err error) error {
 	if err == nil {
 		c.patches.Add(1)
+		n, _ := c.perObject.LoadOrStore(obj.GetName(), &atomic.Int64{})
+		n.(*atomic.Int64).Add(1)
 	}
 	return err
+}
+
+// writesOf is how many patches of the named object went through.
+func (c *countingClient) writesOf(name string) int64 {
+	if n, ok := c.perObject.Load(name); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
 }
 
 type countingStatus struct {
@@ -102,5 +114,5 @@ type countingStatus struct {
 }
 
 func (s countingStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
-	return s.c.count(s.SubResourceWriter.Patch(ctx, obj, patch, opts...))
+	return s.c.count(obj, s.SubResourceWriter.Patch(ctx, obj, patch, opts...))
 }

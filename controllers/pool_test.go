@@ -8,10 +8,8 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
 	"github.com/modelcert/modelcert-operator/internal/certify"
 )
 
@@ -49,8 +47,8 @@ func peak(p *atomic.Int32, v int32) {
 	}
 }
 
-func object(name string) *certv1.ModelCertification {
-	return &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}}
+func poolKey(name string) types.NamespacedName {
+	return types.NamespacedName{Namespace: "ns", Name: name}
 }
 
 func TestRunPoolBoundsConcurrency(t *testing.T) {
@@ -67,7 +65,7 @@ func TestRunPoolBoundsConcurrency(t *testing.T) {
 			target = "b@us-east-1"
 		}
 		name := fmt.Sprintf("obj-%d", i)
-		pool.submit(object(name), "run-"+name, target, g.job(target))
+		pool.submit(poolKey(name), "run-"+name, target, g.job(target))
 	}
 	for deadline := time.Now().Add(10 * time.Second); g.running.Load() < 3; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -112,7 +110,7 @@ func TestRunPoolReplacesRuns(t *testing.T) {
 	go func() { _ = pool.Start(ctx) }()
 
 	g := &gate{release: make(chan struct{})}
-	obj := object("nova")
+	obj := poolKey("nova")
 	pool.submit(obj, "run-1", "m@r", g.job("m@r"))
 	pool.submit(obj, "run-2", "m@r", func(context.Context, func(int, int)) certify.Report {
 		return certify.Report{ModelID: "second"}
