@@ -123,19 +123,27 @@ func migratedStore(t testing.TB, dsn string) *store.Store {
 	return s
 }
 
-// outageStore is a store that reaches a fresh, migrated database through a proxy the test
-// can take down; it also returns a store that reaches the database directly, to inspect it.
-func outageStore(t testing.TB) (through *store.Store, proxy *testenv.Proxy, direct *store.Store) {
+// outage is a fresh, migrated database the operator reaches through a proxy the test can take
+// down, as an outage would; direct reaches it without the proxy, to inspect it.
+type outage struct {
+	db     *store.Store
+	proxy  *testenv.Proxy
+	direct *store.Store
+	dsn    string
+}
+
+func newOutage(t testing.TB) outage {
 	t.Helper()
-	dsn := testenv.Database(t)
-	direct = migratedStore(t, dsn)
-	proxy, proxied := testenv.NewProxy(t, dsn)
-	through, err := store.Connect(store.Config{URL: proxied, QueryTimeout: 2 * time.Second})
-	if err != nil {
+	o := outage{dsn: testenv.Database(t)}
+	o.direct = migratedStore(t, o.dsn)
+	var proxied string
+	o.proxy, proxied = testenv.NewProxy(t, o.dsn)
+	var err error
+	if o.db, err = store.Connect(store.Config{URL: proxied, QueryTimeout: 2 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(through.Close)
-	return through, proxy, direct
+	t.Cleanup(o.db.Close)
+	return o
 }
 
 // logBuffer keeps an operator's log for the test to show on failure; goroutines may write to it
