@@ -25,10 +25,8 @@ func BenchmarkCertifications(b *testing.B) {
 	ns := env.Namespace(b)
 	sim, endpoint := startSimulator(b)
 	db := openStore(b)
-	writes := &countingClient{}
-	startOperator(b, env, ns, &controllers.ModelCertificationReconciler{Mirror: db, Options: controllers.Options{
-		MaxConcurrentReconciles: 16, MaxRuns: 64, MaxRunsPerModel: 64, ConsistencyInterval: time.Millisecond}},
-		func(c client.Client) client.Client { writes.Client = c; return writes })
+	writes := startCountingOperator(b, env, ns, &controllers.ModelCertificationReconciler{Mirror: db, Options: controllers.Options{
+		MaxConcurrentReconciles: 16, MaxRuns: 64, MaxRunsPerModel: 64, ConsistencyInterval: time.Millisecond}})
 
 	models := []string{"amazon.nova-lite-v1:0", "amazon.nova-micro-v1:0", "amazon.titan-text-express-v1", "anthropic.claude-3-haiku-20240307-v1:0"}
 	regions := []string{"us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1", "ap-southeast-2"}
@@ -73,6 +71,14 @@ func BenchmarkCertifications(b *testing.B) {
 	b.ReportMetric(float64(writes.patches.Load())/n, "api-writes/cert")
 	b.ReportMetric(float64(db.RoundTrips()-roundTrips)/n, "db-roundtrips/cert")
 	b.ReportMetric(float64(calls)/n, "model-calls/cert")
+}
+
+// startCountingOperator is startOperator with the operator's writes counted.
+func startCountingOperator(t testing.TB, env *testenv.Env, ns string, r *controllers.ModelCertificationReconciler) *countingClient {
+	t.Helper()
+	writes := &countingClient{}
+	startOperator(t, env, ns, r, func(c client.Client) client.Client { writes.Client = c; return writes })
+	return writes
 }
 
 // countingClient counts the patches the operator makes, of objects and of their status, in all

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
 	"github.com/modelcert/modelcert-operator/controllers"
@@ -68,9 +67,7 @@ func TestDatabaseOutageDelaysOnlyTheMirror(t *testing.T) {
 	ns := env.Namespace(t)
 	sim, endpoint := startSimulator(t)
 	o := newOutage(t)
-	writes := &countingClient{}
-	startOperator(t, env, ns, &controllers.ModelCertificationReconciler{Mirror: o.db},
-		func(c client.Client) client.Client { writes.Client = c; return writes })
+	writes := startCountingOperator(t, env, ns, &controllers.ModelCertificationReconciler{Mirror: o.db})
 
 	apply(t, env, ns, manifest("micro", "amazon.nova-micro-v1:0", endpoint, ""))
 	waitFor(t, env, ns, "micro", "condition=Certified")
@@ -278,9 +275,7 @@ spec:
 	}
 	callsBefore, roundTrips := calls(), db.RoundTrips()
 	certified, mirrored := reconciles(t, "modelcertification"), reconciles(t, "modelcertification-mirror")
-	writes := &countingClient{}
-	startOperator(t, env, ns, &controllers.ModelCertificationReconciler{Mirror: db},
-		func(c client.Client) client.Client { writes.Client = c; return writes })
+	writes := startCountingOperator(t, env, ns, &controllers.ModelCertificationReconciler{Mirror: db})
 	eventually(t, 30*time.Second, "both controllers to look at every object", func() (bool, error) {
 		c, m := reconciles(t, "modelcertification")-certified, reconciles(t, "modelcertification-mirror")-mirrored
 		return c >= n && m >= n, fmt.Errorf("%v and %v reconciles", c, m)
