@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	eventsv1 "k8s.io/api/events/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
@@ -31,6 +32,8 @@ func BenchmarkCertifications(b *testing.B) {
 	models := []string{"amazon.nova-lite-v1:0", "amazon.nova-micro-v1:0", "amazon.titan-text-express-v1", "anthropic.claude-3-haiku-20240307-v1:0"}
 	regions := []string{"us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1", "ap-southeast-2"}
 	roundTrips := db.RoundTrips()
+	conflictsBefore := metricValue(b, "modelcert_write_conflicts_total", map[string]string{"controller": "modelcertification"}) +
+		metricValue(b, "modelcert_write_conflicts_total", map[string]string{"controller": "modelcertification-mirror"})
 	b.ResetTimer()
 	start := time.Now()
 	for i := range b.N {
@@ -66,11 +69,19 @@ func BenchmarkCertifications(b *testing.B) {
 		c := sim.Calls(m)
 		calls += c.Converse + c.ConverseStream + c.ControlPlane
 	}
+	var events eventsv1.EventList
+	if err := env.Client.List(context.Background(), &events, client.InNamespace(ns)); err != nil {
+		b.Fatal(err)
+	}
+	conflicts := metricValue(b, "modelcert_write_conflicts_total", map[string]string{"controller": "modelcertification"}) +
+		metricValue(b, "modelcert_write_conflicts_total", map[string]string{"controller": "modelcertification-mirror"}) - conflictsBefore
 	n := float64(b.N)
 	b.ReportMetric(n/elapsed.Seconds(), "certs/s")
 	b.ReportMetric(float64(writes.patches.Load())/n, "api-writes/cert")
 	b.ReportMetric(float64(db.RoundTrips()-roundTrips)/n, "db-roundtrips/cert")
 	b.ReportMetric(float64(calls)/n, "model-calls/cert")
+	b.ReportMetric(float64(len(events.Items))/n, "events/cert")
+	b.ReportMetric(conflicts/n, "conflicts/cert")
 }
 
 // startCountingOperator is startOperator with the operator's writes counted.

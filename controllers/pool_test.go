@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/modelcert/modelcert-operator/internal/certify"
+	"github.com/modelcert/modelcert-operator/internal/store"
 )
 
 // gate is a job that records how many of its kind run at once and waits to be released.
@@ -134,5 +135,35 @@ func TestRunPoolReplacesRuns(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if n := len(pool.Events); n != 1 {
 		t.Errorf("%d wake-ups, want 1", n)
+	}
+}
+
+// The pool holds each judged run's verdict until the mirror lets it go, one per run, in order.
+func TestRunPoolHoldsVerdictsForTheMirror(t *testing.T) {
+	pool := newRunPool(1, 1, time.Hour)
+	key := poolKey("nova")
+	verdict := func(runID string, score float64) heldVerdict {
+		return heldVerdict{row: store.Certification{RunID: runID, Score: score}}
+	}
+	pool.keepVerdict(key, verdict("run-1", 1))
+	pool.keepVerdict(key, verdict("run-2", 2))
+	pool.keepVerdict(key, verdict("run-1", 3)) // a retried finish replaces its own
+	runs := func() (got []string) {
+		for _, v := range pool.heldVerdicts(key) {
+			got = append(got, fmt.Sprintf("%s:%v", v.row.RunID, v.row.Score))
+		}
+		return got
+	}
+	if got := fmt.Sprint(runs()); got != "[run-1:3 run-2:2]" {
+		t.Errorf("held = %s, want [run-1:3 run-2:2]", got)
+	}
+	pool.dropVerdict(key, "run-1")
+	if got := fmt.Sprint(runs()); got != "[run-2:2]" {
+		t.Errorf("after dropping run-1: %s", got)
+	}
+	pool.keepVerdict(key, verdict("run-3", 3))
+	pool.dropVerdict(key, "")
+	if got := runs(); len(got) != 0 || len(pool.verdicts) != 0 {
+		t.Errorf("after dropping all: %v, %d objects held", got, len(pool.verdicts))
 	}
 }
