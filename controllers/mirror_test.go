@@ -234,9 +234,14 @@ func TestOperatorStartsWithoutTheDatabase(t *testing.T) {
 	}
 }
 
-// reconciles is how many reconciles of a controller ended well, across this process.
+// reconciles is how many reconciles of a controller ended well (done, or asking to look again
+// later), across this process.
 func reconciles(t *testing.T, controller string) float64 {
-	return metricValue(t, "controller_runtime_reconcile_total", map[string]string{"controller": controller, "result": "success"})
+	var n float64
+	for _, result := range []string{"success", "requeue_after"} {
+		n += metricValue(t, "controller_runtime_reconcile_total", map[string]string{"controller": controller, "result": result})
+	}
+	return n
 }
 
 // An operator restarted over settled objects finds everything in order with one query: no API
