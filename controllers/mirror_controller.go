@@ -73,15 +73,17 @@ func (m *mirrorReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if !obj.DeletionTimestamp.IsZero() {
 		return m.finalize(ctx, obj)
 	}
+	if obj.Status.RunID == "" {
+		// No run, no row: the finalizer comes with the first one, after the run's start is in
+		// status, so that it does not race the start's write.
+		return ctrl.Result{}, nil
+	}
 	if !controllerutil.ContainsFinalizer(obj, Finalizer) {
 		before := obj.DeepCopy()
 		controllerutil.AddFinalizer(obj, Finalizer)
 		if err := m.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 			return retryOnConflict(ctx, mirrorController, fmt.Errorf("add finalizer: %w", err))
 		}
-	}
-	if obj.Status.RunID == "" {
-		return ctrl.Result{}, nil
 	}
 	return m.reportSync(ctx, obj, m.sync(ctx, obj))
 }
@@ -147,11 +149,15 @@ func (m *mirrorReconciler) differs(want store.Certification) bool {
 // rowDiffers decides whether a row the status implies must be written over what the database
 // holds for its model and region: when there is no row, when the row holds the same run but
 // other values (or is marked deleted), and when the status's run is newer. A row holding a
-// newer run (of another object naming the same model and region) is left alone.
+// newer run (of another object naming the same model and region) is left alone, and so is a
+// row holding the verdict of the run a (stale) status still shows in progress: the verdict the
+// pool handed over is ahead of the status this reconcile read.
 func rowDiffers(want store.Certification, held store.Held, found bool) bool {
 	switch {
 	case !found:
 		return true
+	case held.RunID == want.RunID && held.Status.Terminal() && !want.Status.Terminal():
+		return false
 	case held.RunID == want.RunID:
 		return held.Deleted || held.Digest != want.Digest()
 	default:
@@ -246,11 +252,13 @@ func conditionWriteNeeded(current *metav1.Condition, want metav1.ConditionStatus
 	}
 }
 
-// confirmation is the DatabaseSynced condition the verdict's write may carry: True when the
-// mirror's last write of the object went through and the condition does not say so yet.
+// confirmation is the DatabaseSynced condition the verdict's write may carry: True unless the
+// mirror's last write of the object failed (then the condition already says False, and the
+// mirror turns it True when a write lands). A mirror that has not written the object yet is
+// catching up, not failing: its write follows the verdict within moments, and says False if it
+// fails. So a certification costs no write of its own for the condition.
 func (m *mirrorReconciler) confirmation(obj *certv1.ModelCertification) (metav1.Condition, bool) {
-	ok, known := m.lastWrite.Load(obj.UID)
-	if !known || !ok.(bool) {
+	if ok, known := m.lastWrite.Load(obj.UID); known && !ok.(bool) {
 		return metav1.Condition{}, false
 	}
 	return syncedCondition(nil), true
@@ -366,10 +374,11 @@ func (m *mirrorReconciler) resyncOnce(ctx context.Context) error {
 }
 
 // mirrorRelevant lets through the updates the mirror has something to do about: a deletion, a
-// missing finalizer, or a status that implies another row. Its own DatabaseSynced writes, and
+// missing finalizer once there is a run, or a status that implies another row. Its own DatabaseSynced writes, and
 // the certification controller's progress and condition writes, imply none.
 func mirrorRelevant(old, updated *certv1.ModelCertification) bool {
-	return !updated.DeletionTimestamp.IsZero() || !controllerutil.ContainsFinalizer(updated, Finalizer) ||
+	return !updated.DeletionTimestamp.IsZero() ||
+		(updated.Status.RunID != "" && !controllerutil.ContainsFinalizer(updated, Finalizer)) ||
 		rowFor(old).Digest() != rowFor(updated).Digest()
 }
 

@@ -35,6 +35,7 @@ func TestRowDiffers(t *testing.T) {
 		{"the same row marked deleted", verdict, deleted, true, true},
 		{"an older run in the row", verdict, store.Hold(row("run-1", 1, 0, store.StatusCertified)), true, true},
 		{"a newer run in the row, of another object", verdict, store.Hold(row("run-3", 1, 2*time.Hour, store.StatusProcessing)), true, false},
+		{"the row holds the verdict a stale status still shows running", row("run-2", 2, time.Hour, store.StatusProcessing), store.Hold(verdict), true, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := rowDiffers(tt.want, tt.held, tt.found); got != tt.write {
