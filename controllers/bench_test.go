@@ -3,10 +3,12 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	eventsv1 "k8s.io/api/events/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
@@ -24,14 +26,14 @@ func BenchmarkCertifications(b *testing.B) {
 	ns := env.Namespace(b)
 	sim, endpoint := startSimulator(b)
 	db := openStore(b)
-	writes := &countingClient{}
-	startOperator(b, env, ns, &controllers.ModelCertificationReconciler{Mirror: db, Options: controllers.Options{
-		MaxConcurrentReconciles: 16, MaxRuns: 64, MaxRunsPerModel: 64, ConsistencyInterval: time.Millisecond}},
-		func(c client.Client) client.Client { writes.Client = c; return writes })
+	writes := startCountingOperator(b, env, ns, &controllers.ModelCertificationReconciler{Mirror: db, Options: controllers.Options{
+		MaxConcurrentReconciles: 16, MaxRuns: 64, MaxRunsPerModel: 64, ConsistencyInterval: time.Millisecond}})
 
 	models := []string{"amazon.nova-lite-v1:0", "amazon.nova-micro-v1:0", "amazon.titan-text-express-v1", "anthropic.claude-3-haiku-20240307-v1:0"}
 	regions := []string{"us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1", "ap-southeast-2"}
 	roundTrips := db.RoundTrips()
+	conflictsBefore := metricValue(b, "modelcert_write_conflicts_total", map[string]string{"controller": "modelcertification"}) +
+		metricValue(b, "modelcert_write_conflicts_total", map[string]string{"controller": "modelcertification-mirror"})
 	b.ResetTimer()
 	start := time.Now()
 	for i := range b.N {
@@ -67,33 +69,60 @@ func BenchmarkCertifications(b *testing.B) {
 		c := sim.Calls(m)
 		calls += c.Converse + c.ConverseStream + c.ControlPlane
 	}
+	var events eventsv1.EventList
+	if err := env.Client.List(context.Background(), &events, client.InNamespace(ns)); err != nil {
+		b.Fatal(err)
+	}
+	conflicts := metricValue(b, "modelcert_write_conflicts_total", map[string]string{"controller": "modelcertification"}) +
+		metricValue(b, "modelcert_write_conflicts_total", map[string]string{"controller": "modelcertification-mirror"}) - conflictsBefore
 	n := float64(b.N)
 	b.ReportMetric(n/elapsed.Seconds(), "certs/s")
 	b.ReportMetric(float64(writes.patches.Load())/n, "api-writes/cert")
 	b.ReportMetric(float64(db.RoundTrips()-roundTrips)/n, "db-roundtrips/cert")
 	b.ReportMetric(float64(calls)/n, "model-calls/cert")
+	b.ReportMetric(float64(len(events.Items))/n, "events/cert")
+	b.ReportMetric(conflicts/n, "conflicts/cert")
 }
 
-// countingClient counts the patches the operator makes, of objects and of their status; a
-// refused patch (a conflict) is not a write.
+// startCountingOperator is startOperator with the operator's writes counted.
+func startCountingOperator(t testing.TB, env *testenv.Env, ns string, r *controllers.ModelCertificationReconciler) *countingClient {
+	t.Helper()
+	writes := &countingClient{}
+	startOperator(t, env, ns, r, func(c client.Client) client.Client { writes.Client = c; return writes })
+	return writes
+}
+
+// countingClient counts the patches the operator makes, of objects and of their status, in all
+// and per object name; a refused patch (a conflict) is not a write.
 type countingClient struct {
 	client.Client
-	patches atomic.Int64
+	patches   atomic.Int64
+	perObject sync.Map // name → *atomic.Int64
 }
 
 func (c *countingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-	return c.count(c.Client.Patch(ctx, obj, patch, opts...))
+	return c.count(obj, c.Client.Patch(ctx, obj, patch, opts...))
 }
 
 func (c *countingClient) Status() client.SubResourceWriter {
 	return countingStatus{c.Client.Status(), c}
 }
 
-func (c *countingClient) count(err error) error {
+func (c *countingClient) count(obj client.Object, err error) error {
 	if err == nil {
 		c.patches.Add(1)
+		n, _ := c.perObject.LoadOrStore(obj.GetName(), &atomic.Int64{})
+		n.(*atomic.Int64).Add(1)
 	}
 	return err
+}
+
+// writesOf is how many patches of the named object went through.
+func (c *countingClient) writesOf(name string) int64 {
+	if n, ok := c.perObject.Load(name); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
 }
 
 type countingStatus struct {
@@ -102,5 +131,5 @@ type countingStatus struct {
 }
 
 func (s countingStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
-	return s.c.count(s.SubResourceWriter.Patch(ctx, obj, patch, opts...))
+	return s.c.count(obj, s.SubResourceWriter.Patch(ctx, obj, patch, opts...))
 }

@@ -38,26 +38,11 @@ func pendingConditions(suspended bool) []metav1.Condition {
 	}
 }
 
-// databaseCondition says whether the mirror holds the status: mirrorErr is the last write's
-// error; confirmed says a write of this run has succeeded.
-func databaseCondition(mirrorEnabled bool, runID string, confirmed bool, mirrorErr error) metav1.Condition {
-	switch {
-	case !mirrorEnabled:
-		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionUnknown,
-			Reason: ReasonMirrorDisabled, Message: "The PostgreSQL mirror is off (--database-url is empty)"}
-	case mirrorErr != nil:
-		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionFalse,
-			Reason: ReasonWriteFailed, Message: shorten(mirrorErr.Error(), 512)}
-	case runID == "":
-		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionUnknown,
-			Reason: ReasonNotYetRun, Message: "Nothing to mirror yet"}
-	case !confirmed:
-		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionUnknown,
-			Reason: ReasonPending, Message: "Writing run " + runID + " to the database"}
-	default:
-		return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionTrue,
-			Reason: ReasonSynced, Message: "The database holds run " + runID}
-	}
+// mirrorDisabledCondition is DatabaseSynced without a database; with one, the mirror
+// controller writes the condition (syncedCondition).
+func mirrorDisabledCondition() metav1.Condition {
+	return metav1.Condition{Type: certv1.ConditionDatabaseSynced, Status: metav1.ConditionUnknown,
+		Reason: ReasonMirrorDisabled, Message: "The PostgreSQL mirror is off (--database-url is empty)"}
 }
 
 // readyCondition is the aggregate kstatus and Argo CD read: True while the last verdict is

@@ -29,10 +29,18 @@ var (
 		Name: "modelcert_mirror_writes_total",
 		Help: "Writes to the PostgreSQL mirror, by result (ok, error).",
 	}, []string{"result"})
+	conflicts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "modelcert_write_conflicts_total",
+		Help: "Object writes refused because the object changed meanwhile (409), retried quietly, by controller.",
+	}, []string{"controller"})
+	finalizeReleased = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "modelcert_finalize_released_total",
+		Help: "Deleted objects released after --finalize-timeout without their rows updated in the database.",
+	})
 )
 
 func init() {
-	metrics.Registry.MustRegister(runsStarted, runsCompleted, runDuration, runsInProgress, mirrorWrites)
+	metrics.Registry.MustRegister(runsStarted, runsCompleted, runDuration, runsInProgress, mirrorWrites, conflicts, finalizeReleased)
 }
 
 // countMirrorWrite counts a mirror write by its outcome.

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
+
 	"time"
 
 	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/api/meta"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -31,15 +31,27 @@ import (
 // secretReadTimeout bounds the read of a credentials Secret.
 const secretReadTimeout = 10 * time.Second
 
-// Finalizer holds a deleted object until its mirror row is handled per spec.deletionPolicy.
+// The controllers' names, in logs and metrics.
+const (
+	certificationController = "modelcertification"
+	mirrorController        = "modelcertification-mirror"
+)
+
+// Finalizer holds a deleted object until the mirror has written its verdict and applied
+// spec.deletionPolicy to its rows. Only the mirror adds it, so it exists only with a database.
 const Finalizer = "certification.modelcert.io/finalizer"
 
-// Mirror is the PostgreSQL mirror as the reconciler uses it; *store.Store implements it.
+// Mirror is the PostgreSQL mirror as the mirror controller uses it; *store.Store implements it.
 type Mirror interface {
+	// Holdings reads what every current row holds, in one query.
+	Holdings(ctx context.Context) (map[store.RowKey]store.Held, error)
+	// Get reads one current row.
+	Get(ctx context.Context, modelID, region string) (store.Certification, error)
 	RecordStart(ctx context.Context, row store.Certification) (bool, error)
 	RecordResult(ctx context.Context, row store.Certification, run store.Run) (bool, error)
-	MarkDeleted(ctx context.Context, modelID, region, runID string) (bool, error)
-	Delete(ctx context.Context, modelID, region, runID string) (bool, error)
+	// MarkDeleted and Delete apply a deletion policy to the rows an object owns, by its uid.
+	MarkDeleted(ctx context.Context, uid string) (int64, error)
+	Delete(ctx context.Context, uid string) (int64, error)
 }
 
 // ModelFactory builds the model a run talks to.
@@ -53,8 +65,8 @@ type Options struct {
 	MaxRuns, MaxRunsPerModel int
 	// MirrorTimeout bounds one database write.
 	MirrorTimeout time.Duration
-	// MirrorResync is how often a current verdict is written again, so that a wiped database
-	// converges without a restart; a replay of an unchanged row changes nothing.
+	// MirrorResync is how often the mirror reads every row again (one query) and rewrites those
+	// that differ from their objects' statuses, so that a wiped or edited table converges.
 	MirrorResync time.Duration
 	// ProgressInterval is the least time between two progress updates of a run in status.
 	ProgressInterval time.Duration
@@ -90,7 +102,9 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// ModelCertificationReconciler reconciles ModelCertification objects.
+// ModelCertificationReconciler reconciles ModelCertification objects: it plans, starts and
+// judges runs and writes status, and never reads or waits on the database. With a Mirror,
+// SetupWithManager also registers the mirror controller, which follows status into PostgreSQL.
 type ModelCertificationReconciler struct {
 	client.Client
 	// APIReader reads credential Secrets without a cache, so the operator needs no
@@ -106,15 +120,8 @@ type ModelCertificationReconciler struct {
 	Recorder events.EventRecorder
 	Options  Options
 
-	pool     *runPool
-	mirrored sync.Map // types.NamespacedName → mirrorMark
-}
-
-// mirrorMark records the last verdict the mirror accepted for an object.
-type mirrorMark struct {
-	runID string
-	phase certv1.Phase
-	at    time.Time
+	pool   *runPool
+	mirror *mirrorReconciler
 }
 
 // +kubebuilder:rbac:groups=certification.modelcert.io,resources=modelcertifications,verbs=get;list;watch;update;patch
@@ -131,20 +138,14 @@ func (r *ModelCertificationReconciler) Reconcile(ctx context.Context, req ctrl.R
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !obj.DeletionTimestamp.IsZero() {
-		return r.finalize(ctx, obj)
-	}
-	if !controllerutil.ContainsFinalizer(obj, Finalizer) {
-		before := obj.DeepCopy()
-		controllerutil.AddFinalizer(obj, Finalizer)
-		if err := r.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
-			return ctrl.Result{}, fmt.Errorf("add finalizer: %w", err)
-		}
+		r.pool.cancel(req.NamespacedName)
+		return r.releaseWithoutMirror(ctx, obj)
 	}
 
 	now := r.Clock.Now()
 	specHash := runSpecHash(&obj.Spec)
 	run, report, progress := r.pool.state(req.NamespacedName, obj.Status.RunID)
-	d := plan(obj, specHash, now, run, r.mirrorSynced(req.NamespacedName, obj, now))
+	d := plan(obj, specHash, now, run)
 	log.FromContext(ctx).V(1).Info("Planned", "action", d.action, "reason", d.reason, "runID", obj.Status.RunID)
 
 	switch d.action {
@@ -152,14 +153,27 @@ func (r *ModelCertificationReconciler) Reconcile(ctx context.Context, req ctrl.R
 		return r.start(ctx, obj, specHash, now)
 	case actionFinish:
 		return r.finish(ctx, obj, report)
-	case actionMirror:
-		return r.mirror(ctx, obj)
 	default:
 		return r.wait(ctx, obj, progress, d)
 	}
 }
 
-// start records a new run in status (one write), mirrors it, and hands it to the pool.
+// releaseWithoutMirror removes the mirror's finalizer from a deleted object when the operator
+// runs without a database (it was turned off after the object was mirrored): nobody else would,
+// and the object could never go. With a database, the finalizer is the mirror's business.
+func (r *ModelCertificationReconciler) releaseWithoutMirror(ctx context.Context, obj *certv1.ModelCertification) (ctrl.Result, error) {
+	if r.Mirror != nil || !controllerutil.ContainsFinalizer(obj, Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	if err := removeFinalizer(ctx, r.Client, obj); err != nil {
+		return retryOnConflict(ctx, certificationController, err)
+	}
+	log.FromContext(ctx).Info("Released deleted certification; the database mirror is off, so deletionPolicy was not applied",
+		"deletionPolicy", obj.Spec.DeletionPolicy)
+	return ctrl.Result{}, nil
+}
+
+// start records a new run in status (one write) and hands it to the pool.
 func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.ModelCertification, specHash string, now time.Time) (ctrl.Result, error) {
 	selected, err := certify.Select(checkNames(obj.Spec.Checks))
 	if err != nil {
@@ -173,35 +187,47 @@ func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.Mo
 	before := obj.DeepCopy()
 	startRun(&obj.Status, runID.String(), specHash, now, len(selected))
 	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend, now))
-	mirrorErr, err := r.record(ctx, before, obj, true, func(ctx context.Context, m Mirror) error {
-		_, err := m.RecordStart(ctx, rowFor(obj))
-		return err
-	})
-	if err != nil {
-		return ctrl.Result{}, err
+	r.setMirrorDisabled(obj)
+	if err := r.patchStatus(ctx, before, obj); err != nil {
+		return retryOnConflict(ctx, certificationController, err)
 	}
-	// The run starts whatever the database said: an outage delays the mirror, never a verdict.
 	cfg, credErr := r.modelConfig(ctx, obj)
-	r.pool.submit(obj, obj.Status.RunID, obj.Spec.ModelID+"@"+obj.Spec.Region, r.job(obj.Spec, cfg, credErr))
+	r.pool.submit(client.ObjectKeyFromObject(obj), obj.Status.RunID, obj.Spec.ModelID+"@"+obj.Spec.Region, r.job(obj.Spec, cfg, credErr))
 	log.FromContext(ctx).Info("Started certification run", "runID", obj.Status.RunID, "attempt", obj.Status.Attempt,
 		"model", obj.Spec.ModelID, "region", obj.Spec.Region)
 	runsStarted.Inc()
-	r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, "RunStarted", "Certify",
-		"Run %s (attempt %d) started with %d checks", obj.Status.RunID, obj.Status.Attempt, len(selected))
-	return ctrl.Result{}, mirrorErr
+	return ctrl.Result{}, nil
 }
 
-// finish judges a finished run and records the verdict in status (one write) and the mirror.
+// finish judges a finished run and records the verdict in status (one write). With a mirror,
+// the run's full results stay in the pool until the mirror has written them to the history;
+// they are handed over before the write, so the mirror never sees the verdict without them.
 func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.ModelCertification, report certify.Report) (ctrl.Result, error) {
 	certifyScore, warnScore := obj.Spec.Policy.Thresholds()
 	verdict := certify.Judge(report.Results, certify.Policy{CertifyScore: float64(certifyScore), WarnScore: float64(warnScore)})
+	key := client.ObjectKeyFromObject(obj)
 	before := obj.DeepCopy()
 	finishRun(&obj.Status, &obj.Spec, report, verdict)
 	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend, r.Clock.Now()))
-	mirrorErr, err := r.record(ctx, before, obj, false, recordResult(obj, &report))
-	if err != nil {
-		return ctrl.Result{}, err
+	r.setMirrorDisabled(obj)
+	if r.mirror != nil {
+		// The mirror's last write of this object went through: the verdict's write says so, and
+		// the mirror need not write the condition after the verdict lands.
+		if c, ok := r.mirror.confirmation(obj); ok {
+			setConditions(&obj.Status, c)
+		}
+		results, err := json.Marshal(report.Results)
+		if err != nil {
+			return ctrl.Result{}, fmt.Errorf("encode check results: %w", err)
+		}
+		observe(obj)
+		r.pool.keepVerdict(key, heldVerdict{row: rowFor(obj), results: results})
 	}
+	if err := r.patchStatus(ctx, before, obj); err != nil {
+		r.pool.dropVerdict(key, obj.Status.RunID)
+		return retryOnConflict(ctx, certificationController, err)
+	}
+	r.pool.forget(key, obj.Status.RunID)
 	log.FromContext(ctx).Info("Certification run finished", "runID", obj.Status.RunID, "phase", obj.Status.Phase,
 		"score", verdict.Score, "rating", verdict.Rating, "badge", verdict.Badge, "errorCategory", verdict.Category)
 	runsCompleted.WithLabelValues(string(verdict.Status), string(verdict.Category)).Inc()
@@ -210,222 +236,115 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 	if !verdict.Passed {
 		eventType = corev1.EventTypeWarning
 	}
-	r.Recorder.Eventf(obj, nil, eventType, string(obj.Status.Phase), "Judge", "%s", verdictMessage(&obj.Status))
-	if mirrorErr != nil {
-		// The verdict is in status; the pool keeps the report so that the retried write
-		// still carries the full results.
-		return ctrl.Result{}, mirrorErr
-	}
-	r.pool.forget(client.ObjectKeyFromObject(obj), obj.Status.RunID)
+	r.Recorder.Eventf(obj, nil, eventType, string(obj.Status.Phase), "Judge", "Run %s (attempt %d): %s",
+		obj.Status.RunID, obj.Status.Attempt, verdictMessage(&obj.Status))
 	now := r.Clock.Now()
-	return ctrl.Result{RequeueAfter: r.wakeAfter(obj, now, untilNextRun(obj, now))}, nil
-}
-
-// mirror writes the status's verdict to a database that is behind (or was wiped).
-func (r *ModelCertificationReconciler) mirror(ctx context.Context, obj *certv1.ModelCertification) (ctrl.Result, error) {
-	key := client.ObjectKeyFromObject(obj)
-	// The full results are at hand only if this replica ran the run and still holds its report.
-	var report *certify.Report
-	if state, held, _ := r.pool.state(key, obj.Status.RunID); state == runFinished {
-		report = &held
-	}
-	mirrorErr, err := r.record(ctx, obj.DeepCopy(), obj, false, recordResult(obj, report))
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if mirrorErr != nil {
-		return ctrl.Result{}, mirrorErr
-	}
-	r.pool.forget(key, obj.Status.RunID)
-	now := r.Clock.Now()
-	return ctrl.Result{RequeueAfter: r.wakeAfter(obj, now, untilNextRun(obj, now))}, nil
+	return ctrl.Result{RequeueAfter: wakeAfter(obj, now, untilNextRun(obj, now))}, nil
 }
 
 // wait writes what changed without a run (progress, schedule, suspension) and sleeps until the
-// next run is due, or the mirror's next resync, whichever comes first.
+// next run is due or the verdict expires.
 func (r *ModelCertificationReconciler) wait(ctx context.Context, obj *certv1.ModelCertification, progress certv1.Progress, d decision) (ctrl.Result, error) {
 	before := obj.DeepCopy()
 	status := &obj.Status
 	now := r.Clock.Now()
 	switch {
 	case status.Phase == certv1.PhaseProcessing:
-		// Progress is worth a write only on a run that has lasted: a short run shows none.
-		if progress.Total > 0 && status.StartedAt != nil && now.Sub(status.StartedAt.Time) >= r.Options.ProgressInterval {
+		// The pool publishes progress at most once per interval of the run's own time, so
+		// each change is worth its write; a queued or short run shows none.
+		if progress.Total > 0 && (status.Progress == nil || *status.Progress != progress) {
 			status.Progress = &progress
 		}
 	case status.Phase == "" || status.Phase == certv1.PhasePending:
 		status.Phase = certv1.PhasePending
 		setConditions(status, pendingConditions(obj.Spec.Suspend)...)
-		setConditions(status, databaseCondition(r.Mirror != nil, "", false, nil))
+		r.setMirrorDisabled(obj)
 	default:
 		schedule(status, &obj.Spec)
 		setConditions(status, idleCondition(status, obj.Spec.Suspend))
 	}
 	setConditions(status, readyCondition(status, obj.Spec.Suspend, now))
 	if err := r.patchStatus(ctx, before, obj); err != nil {
-		return ctrl.Result{}, err
+		return retryOnConflict(ctx, certificationController, err)
 	}
-	return ctrl.Result{RequeueAfter: r.wakeAfter(obj, now, d.requeueAfter)}, nil
+	return ctrl.Result{RequeueAfter: wakeAfter(obj, now, d.requeueAfter)}, nil
 }
 
-// finalize releases a deleted object once its row is handled per spec.deletionPolicy.
-func (r *ModelCertificationReconciler) finalize(ctx context.Context, obj *certv1.ModelCertification) (ctrl.Result, error) {
-	if !controllerutil.ContainsFinalizer(obj, Finalizer) {
-		return ctrl.Result{}, nil
-	}
-	key := client.ObjectKeyFromObject(obj)
-	r.pool.cancel(key)
-	if err := r.releaseRow(ctx, obj); err != nil {
-		if r.Clock.Since(obj.DeletionTimestamp.Time) < r.Options.FinalizeTimeout {
-			return ctrl.Result{}, fmt.Errorf("finalize: %w", err)
-		}
-		log.FromContext(ctx).Error(err, "Releasing deleted certification without updating the database",
-			"waited", r.Options.FinalizeTimeout)
-		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, "DatabaseUnreachable", "Finalize",
-			"Released after %s without applying deletionPolicy %s to the row: %s", r.Options.FinalizeTimeout,
-			obj.Spec.DeletionPolicy, shorten(err.Error(), 512))
-	}
-	before := obj.DeepCopy()
-	controllerutil.RemoveFinalizer(obj, Finalizer)
-	if err := r.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
-		return ctrl.Result{}, fmt.Errorf("remove finalizer: %w", err)
-	}
-	r.mirrored.Delete(key)
-	log.FromContext(ctx).Info("Released deleted certification", "deletionPolicy", obj.Spec.DeletionPolicy)
-	return ctrl.Result{}, nil
-}
-
-// recordResult is the mirror write of a verdict: the row from status, and the history row with
-// the full per-check results when report is not nil.
-func recordResult(obj *certv1.ModelCertification, report *certify.Report) func(context.Context, Mirror) error {
-	return func(ctx context.Context, m Mirror) error {
-		var run store.Run
-		if report != nil {
-			results, err := json.Marshal(report.Results)
-			if err != nil {
-				return fmt.Errorf("encode check results: %w", err)
-			}
-			run.CheckResults = results
-		}
-		_, err := m.RecordResult(ctx, rowFor(obj), run)
-		return err
+// setMirrorDisabled says in DatabaseSynced that there is no mirror; with one, the condition is
+// the mirror's to write.
+func (r *ModelCertificationReconciler) setMirrorDisabled(obj *certv1.ModelCertification) {
+	if r.Mirror == nil {
+		setConditions(&obj.Status, mirrorDisabledCondition())
 	}
 }
 
-// releaseRow applies spec.deletionPolicy to the object's row, under the mirror's timeout.
-func (r *ModelCertificationReconciler) releaseRow(ctx context.Context, obj *certv1.ModelCertification) error {
-	if r.Mirror == nil || obj.Status.RunID == "" {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, r.Options.MirrorTimeout)
-	defer cancel()
-	var err error
-	if obj.Spec.DeletionPolicy == certv1.DeletionPolicyDelete {
-		_, err = r.Mirror.Delete(ctx, obj.Spec.ModelID, obj.Spec.Region, obj.Status.RunID)
-	} else {
-		_, err = r.Mirror.MarkDeleted(ctx, obj.Spec.ModelID, obj.Spec.Region, obj.Status.RunID)
-	}
-	return err
-}
-
-// record writes the status first, as the source of truth: the optimistic lock lets only one of
-// two racing reconciles through, so the database never hears of a run that status refused.
-// Then it mirrors the status under its own timeout and records the outcome in DatabaseSynced.
-// A failure is patched at once. A success is carried by the patch it was written with when this
-// replica already knew it (a run's verdict follows its start), and otherwise costs a second
-// patch, unless confirmLater says the run's next status write will carry it: so a
-// certification costs its start and its verdict, not a patch per database write. The mirror's
-// error comes back apart from the status write's, because the caller handles them differently.
-func (r *ModelCertificationReconciler) record(ctx context.Context, before, obj *certv1.ModelCertification, confirmLater bool, mirror func(context.Context, Mirror) error) (mirrorErr, err error) {
-	runID := obj.Status.RunID
-	if r.Mirror == nil || runID == "" {
-		setConditions(&obj.Status, databaseCondition(r.Mirror != nil, runID, false, nil))
-		return nil, r.patchStatus(ctx, before, obj)
-	}
-	key := client.ObjectKeyFromObject(obj)
-	if r.mirrorHolds(key, runID) {
-		setConditions(&obj.Status, databaseCondition(true, runID, true, nil))
-	} else if meta.FindStatusCondition(obj.Status.Conditions, certv1.ConditionDatabaseSynced) == nil {
-		setConditions(&obj.Status, databaseCondition(true, runID, false, nil))
-	}
-	if err := r.patchStatus(ctx, before, obj); err != nil {
-		return nil, err
-	}
-	writeCtx, cancel := context.WithTimeout(ctx, r.Options.MirrorTimeout)
-	defer cancel()
-	mirrorErr = mirror(writeCtx, r.Mirror)
-	countMirrorWrite(mirrorErr)
-	if mirrorErr != nil {
-		mirrorErr = fmt.Errorf("mirror run %s: %w", runID, mirrorErr)
-		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, "DatabaseWriteFailed", "Mirror", "%s", shorten(mirrorErr.Error(), 512))
-	} else {
-		r.mirrored.Store(key, mirrorMark{runID: runID, phase: obj.Status.Phase, at: r.Clock.Now()})
-		if confirmLater {
-			return nil, nil
-		}
-	}
-	before = obj.DeepCopy()
-	setConditions(&obj.Status, databaseCondition(true, runID, mirrorErr == nil, mirrorErr))
-	return mirrorErr, r.patchStatus(ctx, before, obj)
-}
-
-// mirrorHolds reports whether this replica wrote run runID of an object to the database.
-func (r *ModelCertificationReconciler) mirrorHolds(key types.NamespacedName, runID string) bool {
-	v, ok := r.mirrored.Load(key)
-	return ok && v.(mirrorMark).runID == runID
-}
-
-// mirrorSynced reports whether the mirror holds the status's verdict, as far as this replica
-// knows: a write it made for this run and phase, within the resync period.
-func (r *ModelCertificationReconciler) mirrorSynced(key types.NamespacedName, obj *certv1.ModelCertification, now time.Time) bool {
-	if r.Mirror == nil || obj.Status.RunID == "" {
-		return true
-	}
-	v, ok := r.mirrored.Load(key)
-	if !ok {
-		return false
-	}
-	mark := v.(mirrorMark)
-	return mark.runID == obj.Status.RunID && mark.phase == obj.Status.Phase && now.Sub(mark.at) < r.Options.MirrorResync
-}
-
-// patchStatus is the one place status is written: it stamps observedGeneration on the status
-// and its conditions and patches only when something changed, so that a resync writes nothing
-// and GitOps tools see no churn.
-func (r *ModelCertificationReconciler) patchStatus(ctx context.Context, before, obj *certv1.ModelCertification) error {
+// observe stamps the generation the status describes on it and its conditions.
+func observe(obj *certv1.ModelCertification) {
 	obj.Status.ObservedGeneration = obj.Generation
 	for i := range obj.Status.Conditions {
 		obj.Status.Conditions[i].ObservedGeneration = obj.Generation
 	}
+}
+
+// patchStatus is the one place the certification controller writes status: it stamps
+// observedGeneration and patches only when something changed, so that a resync writes nothing
+// and GitOps tools see no churn. The optimistic lock keeps it from overwriting a write it has
+// not seen, the mirror's DatabaseSynced included.
+func (r *ModelCertificationReconciler) patchStatus(ctx context.Context, before, obj *certv1.ModelCertification) error {
+	observe(obj)
+	return patchStatusIfChanged(ctx, r.Client, before, obj)
+}
+
+// patchStatusIfChanged patches obj's status from before under an optimistic lock, when it changed.
+func patchStatusIfChanged(ctx context.Context, c client.Client, before, obj *certv1.ModelCertification) error {
 	if equality.Semantic.DeepEqual(before.Status, obj.Status) {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := c.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("patch status: %w", err)
 	}
 	return nil
 }
 
+// conflictRetry is how soon a reconcile whose write met a newer version of the object looks
+// again; the newer version's own event usually comes first.
+const conflictRetry = time.Second
+
+// retryOnConflict turns a write refused because the object changed meanwhile (409) into a
+// quiet retry, counted, since it is the normal price of two controllers writing one object;
+// any other error goes to the rate limiter.
+func retryOnConflict(ctx context.Context, controllerName string, err error) (ctrl.Result, error) {
+	if !apierrors.IsConflict(err) {
+		return ctrl.Result{}, err
+	}
+	conflicts.WithLabelValues(controllerName).Inc()
+	log.FromContext(ctx).V(1).Info("Object changed meanwhile; retrying", "error", err.Error())
+	return ctrl.Result{RequeueAfter: conflictRetry}, nil
+}
+
+// removeFinalizer takes this operator's finalizer off obj under an optimistic lock.
+func removeFinalizer(ctx context.Context, c client.Client, obj *certv1.ModelCertification) error {
+	before := obj.DeepCopy()
+	controllerutil.RemoveFinalizer(obj, Finalizer)
+	if err := c.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("remove finalizer: %w", err)
+	}
+	return nil
+}
+
 // wakeAfter is when to look at a settled object again: the earliest of the next run (in
-// nextRun, zero for none), the verdict's expiry (so Ready turns False even when no run comes, as
-// while suspended), and the mirror's next resync (so a wiped table converges). Zero waits for an
-// event: a run in progress is woken by the pool.
-func (r *ModelCertificationReconciler) wakeAfter(obj *certv1.ModelCertification, now time.Time, nextRun time.Duration) time.Duration {
+// nextRun, zero for none) and the verdict's expiry (so Ready turns False even when no run comes,
+// as while suspended). Zero waits for an event: a run in progress is woken by the pool.
+func wakeAfter(obj *certv1.ModelCertification, now time.Time, nextRun time.Duration) time.Duration {
 	status := &obj.Status
 	if status.Phase == certv1.PhaseProcessing {
 		return 0
 	}
 	after := nextRun
-	earlier := func(d time.Duration) {
-		if d > 0 && (after == 0 || d < after) {
+	if status.ValidUntil != nil {
+		if d := status.ValidUntil.Sub(now); d > 0 && (after == 0 || d < after) {
 			after = d
 		}
-	}
-	if status.ValidUntil != nil {
-		earlier(status.ValidUntil.Sub(now))
-	}
-	if r.Mirror != nil && status.RunID != "" {
-		earlier(r.Options.MirrorResync)
 	}
 	return after
 }
@@ -512,7 +431,8 @@ func bedrockModel(ctx context.Context, cfg bedrock.Config) (certify.Model, error
 	return bedrock.New(ctx, cfg)
 }
 
-// SetupWithManager registers the reconciler and its run pool with the manager.
+// SetupWithManager registers the reconciler and its run pool with the manager, and with a
+// Mirror the mirror controller.
 func (r *ModelCertificationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Options = r.Options.withDefaults()
 	if r.Clock == nil {
@@ -531,10 +451,17 @@ func (r *ModelCertificationReconciler) SetupWithManager(mgr ctrl.Manager) error 
 	if err := mgr.Add(r.pool); err != nil {
 		return fmt.Errorf("add run pool: %w", err)
 	}
+	if r.Mirror != nil {
+		r.mirror = &mirrorReconciler{Client: r.Client, db: r.Mirror, pool: r.pool, clock: r.Clock,
+			recorder: mgr.GetEventRecorder(mirrorController), options: r.Options}
+		if err := r.mirror.setupWithManager(mgr); err != nil {
+			return err
+		}
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&certv1.ModelCertification{}).
 		WatchesRawSource(source.Channel(r.pool.Events, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles}).
-		Named("modelcertification").
+		Named(certificationController).
 		Complete(r)
 }

@@ -16,8 +16,6 @@ const (
 	actionStart action = "Start"
 	// actionFinish judges the finished run the pool holds and records the verdict.
 	actionFinish action = "Finish"
-	// actionMirror writes the status's verdict to a database that is behind.
-	actionMirror action = "Mirror"
 	// actionWait does nothing until the next run is due (or an event arrives).
 	actionWait action = "Wait"
 )
@@ -41,9 +39,9 @@ type decision struct {
 }
 
 // plan decides what to do with an object. It is a pure function of the object, the hash of its
-// run-affecting spec (runSpecHash), the clock, what the pool knows of the status's run, and
-// whether the mirror holds the status's verdict.
-func plan(obj *certv1.ModelCertification, specHash string, now time.Time, run runState, mirrorSynced bool) decision {
+// run-affecting spec (runSpecHash), the clock and what the pool knows of the status's run. The
+// database has no say: the mirror follows status on its own.
+func plan(obj *certv1.ModelCertification, specHash string, now time.Time, run runState) decision {
 	status := &obj.Status
 	if status.Phase == certv1.PhaseProcessing {
 		switch {
@@ -60,9 +58,6 @@ func plan(obj *certv1.ModelCertification, specHash string, now time.Time, run ru
 
 	terminal := status.Phase == certv1.PhaseCertified || status.Phase == certv1.PhaseQualityWarning ||
 		status.Phase == certv1.PhaseFailed
-	if terminal && !mirrorSynced {
-		return decision{action: actionMirror, reason: "the database is behind the status"}
-	}
 	if obj.Spec.Suspend {
 		return decision{action: actionWait, reason: "suspended"}
 	}

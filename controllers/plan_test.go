@@ -46,41 +46,37 @@ func TestPlan(t *testing.T) {
 	}
 
 	tests := []struct {
-		name         string
-		obj          *certv1.ModelCertification
-		run          runState
-		mirrorSynced bool
-		want         decision
+		name string
+		obj  *certv1.ModelCertification
+		run  runState
+		want decision
 	}{
-		{"new object", object(""), runUnknown, true, decision{action: actionStart, reason: "first run"}},
-		{"pending", object(certv1.PhasePending), runUnknown, true, decision{action: actionStart, reason: "first run"}},
-		{"new object, suspended", object("", suspended), runUnknown, true, decision{action: actionWait, reason: "suspended"}},
-		{"run in progress", object(certv1.PhaseProcessing), runRunning, true, decision{action: actionWait, reason: "the run is in progress"}},
-		{"run finished", object(certv1.PhaseProcessing), runFinished, true, decision{action: actionFinish, reason: "the run finished"}},
-		{"run finished while suspended still finishes", object(certv1.PhaseProcessing, suspended), runFinished, true, decision{action: actionFinish, reason: "the run finished"}},
-		{"run lost in a restart", object(certv1.PhaseProcessing), runUnknown, true, decision{action: actionStart, reason: "the run in status was lost; starting the next attempt"}},
-		{"run lost while suspended", object(certv1.PhaseProcessing, suspended), runUnknown, true, decision{action: actionWait, reason: "suspended; the interrupted run is not restarted"}},
-		{"verdict current", object(certv1.PhaseCertified), runUnknown, true, decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
-		{"warning current", object(certv1.PhaseQualityWarning), runUnknown, true, decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
-		{"failed current", object(certv1.PhaseFailed), runUnknown, true, decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
-		{"re-certification due", object(certv1.PhaseCertified, due), runUnknown, true, decision{action: actionStart, reason: "re-certification is due"}},
-		{"never completed", object(certv1.PhaseFailed, neverCompleted), runUnknown, true, decision{action: actionStart, reason: "re-certification is due"}},
-		{"recertifyAfter defaults to validFor", object(certv1.PhaseCertified, validFor), runUnknown, true, decision{action: actionWait, reason: "the verdict is current", requeueAfter: 30 * time.Minute}},
-		{"spec changed", object(certv1.PhaseCertified, specChanged), runUnknown, true, decision{action: actionStart, reason: "the spec changed since the last run"}},
-		{"mirror behind", object(certv1.PhaseCertified), runUnknown, false, decision{action: actionMirror, reason: "the database is behind the status"}},
-		{"mirror behind comes before a due run", object(certv1.PhaseCertified, due), runUnknown, false, decision{action: actionMirror, reason: "the database is behind the status"}},
-		{"mirror behind while suspended", object(certv1.PhaseFailed, suspended), runUnknown, false, decision{action: actionMirror, reason: "the database is behind the status"}},
-		{"throttled run retried sooner", object(certv1.PhaseFailed, temporary(-4*time.Minute)), runUnknown, true,
+		{"new object", object(""), runUnknown, decision{action: actionStart, reason: "first run"}},
+		{"pending", object(certv1.PhasePending), runUnknown, decision{action: actionStart, reason: "first run"}},
+		{"new object, suspended", object("", suspended), runUnknown, decision{action: actionWait, reason: "suspended"}},
+		{"run in progress", object(certv1.PhaseProcessing), runRunning, decision{action: actionWait, reason: "the run is in progress"}},
+		{"run finished", object(certv1.PhaseProcessing), runFinished, decision{action: actionFinish, reason: "the run finished"}},
+		{"run finished while suspended still finishes", object(certv1.PhaseProcessing, suspended), runFinished, decision{action: actionFinish, reason: "the run finished"}},
+		{"run lost in a restart", object(certv1.PhaseProcessing), runUnknown, decision{action: actionStart, reason: "the run in status was lost; starting the next attempt"}},
+		{"run lost while suspended", object(certv1.PhaseProcessing, suspended), runUnknown, decision{action: actionWait, reason: "suspended; the interrupted run is not restarted"}},
+		{"verdict current", object(certv1.PhaseCertified), runUnknown, decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
+		{"warning current", object(certv1.PhaseQualityWarning), runUnknown, decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
+		{"failed current", object(certv1.PhaseFailed), runUnknown, decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
+		{"re-certification due", object(certv1.PhaseCertified, due), runUnknown, decision{action: actionStart, reason: "re-certification is due"}},
+		{"never completed", object(certv1.PhaseFailed, neverCompleted), runUnknown, decision{action: actionStart, reason: "re-certification is due"}},
+		{"recertifyAfter defaults to validFor", object(certv1.PhaseCertified, validFor), runUnknown, decision{action: actionWait, reason: "the verdict is current", requeueAfter: 30 * time.Minute}},
+		{"spec changed", object(certv1.PhaseCertified, specChanged), runUnknown, decision{action: actionStart, reason: "the spec changed since the last run"}},
+		{"throttled run retried sooner", object(certv1.PhaseFailed, temporary(-4*time.Minute)), runUnknown,
 			decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Minute}},
-		{"throttled run due", object(certv1.PhaseFailed, temporary(-5*time.Minute)), runUnknown, true,
+		{"throttled run due", object(certv1.PhaseFailed, temporary(-5*time.Minute)), runUnknown,
 			decision{action: actionStart, reason: "re-certification is due"}},
-		{"critical failure waits the full interval", object(certv1.PhaseFailed, critical(-5*time.Minute)), runUnknown, true,
+		{"critical failure waits the full interval", object(certv1.PhaseFailed, critical(-5*time.Minute)), runUnknown,
 			decision{action: actionWait, reason: "the verdict is current", requeueAfter: 2*time.Hour - 5*time.Minute}},
-		{"suspended with a current verdict", object(certv1.PhaseCertified, suspended, due), runUnknown, true, decision{action: actionWait, reason: "suspended"}},
+		{"suspended with a current verdict", object(certv1.PhaseCertified, suspended, due), runUnknown, decision{action: actionWait, reason: "suspended"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := plan(tt.obj, "h1", now, tt.run, tt.mirrorSynced)
+			got := plan(tt.obj, "h1", now, tt.run)
 			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(decision{})); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
 			}

@@ -2,15 +2,17 @@ package controllers
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
 	"github.com/modelcert/modelcert-operator/internal/certify"
+	"github.com/modelcert/modelcert-operator/internal/store"
 )
 
 // job runs one certification and returns its report; progress reports checks done.
@@ -18,18 +20,29 @@ type job func(ctx context.Context, progress func(done, total int)) certify.Repor
 
 // poolRun is one run the pool holds, from submission until the reconciler forgets it.
 type poolRun struct {
-	id         string
-	cancel     context.CancelFunc
-	finished   bool
-	report     certify.Report
-	progress   certv1.Progress
-	lastNotify time.Time
+	id     string
+	cancel context.CancelFunc
+	// began is when the run got its slots; zero while it waits for them.
+	began    time.Time
+	finished bool
+	report   certify.Report
+	// progress is what status may show: published at most every progressInterval from began.
+	progress  certv1.Progress
+	published time.Time
+}
+
+// heldVerdict is a judged run whose history row the mirror has not written yet: the row as
+// status recorded it, and the full per-check results that only this process holds.
+type heldVerdict struct {
+	row     store.Certification
+	results json.RawMessage
 }
 
 // runPool runs certifications in the background so that a long run never holds a reconcile
 // worker. Concurrency is bounded globally and per model and region (runs of one model in one
 // region share its quota). A finished run, and progress at most every progressInterval, wake
-// the object through Events, which the controller watches as a channel source.
+// the object through Events, which the controller watches as a channel source. The pool also
+// keeps each judged run's results until the mirror has written its history.
 type runPool struct {
 	Events chan event.GenericEvent
 
@@ -40,9 +53,10 @@ type runPool struct {
 	stop             context.CancelFunc
 	wg               sync.WaitGroup
 
-	mu      sync.Mutex
-	targets map[string]chan struct{}
-	runs    map[types.NamespacedName]*poolRun
+	mu       sync.Mutex
+	targets  map[string]chan struct{}
+	runs     map[types.NamespacedName]*poolRun
+	verdicts map[types.NamespacedName][]heldVerdict
 }
 
 func newRunPool(maxRuns, maxRunsPerTarget int, progressInterval time.Duration) *runPool {
@@ -56,6 +70,7 @@ func newRunPool(maxRuns, maxRunsPerTarget int, progressInterval time.Duration) *
 		stop:             stop,
 		targets:          map[string]chan struct{}{},
 		runs:             map[types.NamespacedName]*poolRun{},
+		verdicts:         map[types.NamespacedName][]heldVerdict{},
 	}
 }
 
@@ -68,7 +83,8 @@ func (p *runPool) Start(ctx context.Context) error {
 	return nil
 }
 
-// state reports what the pool knows of run runID of an object, and its report when finished.
+// state reports what the pool knows of run runID of an object, its report when finished, and
+// the progress status may show (zero until the run has lasted a progress interval).
 func (p *runPool) state(key types.NamespacedName, runID string) (runState, certify.Report, certv1.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -83,13 +99,11 @@ func (p *runPool) state(key types.NamespacedName, runID string) (runState, certi
 	}
 }
 
-// submit starts run runID of obj in the background, replacing (and cancelling) any other run of
-// the same object. The run waits for a free slot without holding the caller.
-func (p *runPool) submit(obj client.Object, runID, target string, run job) {
-	key := client.ObjectKeyFromObject(obj)
+// submit starts run runID of the object named key in the background, replacing (and
+// cancelling) any other run of it. The run waits for a free slot without holding the caller.
+func (p *runPool) submit(key types.NamespacedName, runID, target string, run job) {
 	ctx, cancel := context.WithCancel(p.ctx)
-	// The first progress report comes one interval in: a short run writes none.
-	r := &poolRun{id: runID, cancel: cancel, lastNotify: time.Now()}
+	r := &poolRun{id: runID, cancel: cancel}
 
 	p.mu.Lock()
 	if old, ok := p.runs[key]; ok {
@@ -103,7 +117,6 @@ func (p *runPool) submit(obj client.Object, runID, target string, run job) {
 	}
 	p.mu.Unlock()
 
-	wake := obj.DeepCopyObject().(client.Object)
 	runsInProgress.Inc()
 	p.wg.Go(func() {
 		defer runsInProgress.Dec()
@@ -119,7 +132,10 @@ func (p *runPool) submit(obj client.Object, runID, target string, run job) {
 		}
 		defer func() { <-p.global }()
 
-		report := run(ctx, func(done, total int) { p.setProgress(key, r, wake, done, total) })
+		p.mu.Lock()
+		r.began, r.published = time.Now(), time.Now()
+		p.mu.Unlock()
+		report := run(ctx, func(done, total int) { p.setProgress(key, r, done, total) })
 		if ctx.Err() != nil {
 			// Replaced, forgotten, deleted or shutting down: nobody waits for this report. A run
 			// lost to a shutdown is started again by whichever replica leads next.
@@ -128,11 +144,11 @@ func (p *runPool) submit(obj client.Object, runID, target string, run job) {
 		p.mu.Lock()
 		r.finished, r.report = true, report
 		p.mu.Unlock()
-		p.notify(wake)
+		p.notify(key)
 	})
 }
 
-// forget drops a run once its verdict is recorded.
+// forget drops a run once its verdict is in status.
 func (p *runPool) forget(key types.NamespacedName, runID string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -142,7 +158,8 @@ func (p *runPool) forget(key types.NamespacedName, runID string) {
 	}
 }
 
-// cancel stops and drops whatever run an object has, for deleted objects.
+// cancel stops and drops whatever run an object has, for deleted objects. Judged verdicts stay
+// for the mirror, which writes them before it lets the object go.
 func (p *runPool) cancel(key types.NamespacedName) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -152,24 +169,69 @@ func (p *runPool) cancel(key types.NamespacedName) {
 	}
 }
 
-func (p *runPool) setProgress(key types.NamespacedName, r *poolRun, wake client.Object, done, total int) {
+// keepVerdict holds a judged run's row and results for the mirror, replacing an earlier hold of
+// the same run.
+func (p *runPool) keepVerdict(key types.NamespacedName, v heldVerdict) {
 	p.mu.Lock()
-	r.progress = certv1.Progress{Done: int32(done), Total: int32(total)}
-	due := time.Since(r.lastNotify) >= p.progressInterval && done < total
+	defer p.mu.Unlock()
+	held := p.verdicts[key]
+	for i := range held {
+		if held[i].row.RunID == v.row.RunID {
+			held[i] = v
+			return
+		}
+	}
+	p.verdicts[key] = append(held, v)
+}
+
+// heldVerdicts returns the verdicts held for an object, oldest first.
+func (p *runPool) heldVerdicts(key types.NamespacedName) []heldVerdict {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]heldVerdict(nil), p.verdicts[key]...)
+}
+
+// dropVerdict lets a verdict go: the mirror wrote it, or status refused it. Without a runID
+// it drops every verdict of the object.
+func (p *runPool) dropVerdict(key types.NamespacedName, runID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	held := p.verdicts[key][:0]
+	for _, v := range p.verdicts[key] {
+		if runID != "" && v.row.RunID != runID {
+			held = append(held, v)
+		}
+	}
+	if len(held) == 0 {
+		delete(p.verdicts, key)
+		return
+	}
+	p.verdicts[key] = held
+}
+
+// setProgress records checks done; it publishes them, and wakes the object to write them, at
+// most once per progress interval counted from when the run began, never for the last check
+// (the verdict follows at once).
+func (p *runPool) setProgress(key types.NamespacedName, r *poolRun, done, total int) {
+	p.mu.Lock()
+	due := time.Since(r.published) >= p.progressInterval && done < total
 	if due {
-		r.lastNotify = time.Now()
+		r.progress = certv1.Progress{Done: int32(done), Total: int32(total)}
+		r.published = time.Now()
 	}
 	current := p.runs[key] == r
 	p.mu.Unlock()
 	if due && current {
-		p.notify(wake)
+		p.notify(key)
 	}
 }
 
-// notify wakes the object's reconcile without blocking the run.
-func (p *runPool) notify(obj client.Object) {
+// notify wakes the object's reconcile without blocking the run. The event carries only the
+// object's name: the reconciler reads the object itself.
+func (p *runPool) notify(key types.NamespacedName) {
+	wake := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
 	select {
-	case p.Events <- event.GenericEvent{Object: obj}:
+	case p.Events <- event.GenericEvent{Object: wake}:
 	case <-p.ctx.Done():
 	}
 }

@@ -8,11 +8,10 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
 	"github.com/modelcert/modelcert-operator/internal/certify"
+	"github.com/modelcert/modelcert-operator/internal/store"
 )
 
 // gate is a job that records how many of its kind run at once and waits to be released.
@@ -49,8 +48,8 @@ func peak(p *atomic.Int32, v int32) {
 	}
 }
 
-func object(name string) *certv1.ModelCertification {
-	return &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}}
+func poolKey(name string) types.NamespacedName {
+	return types.NamespacedName{Namespace: "ns", Name: name}
 }
 
 func TestRunPoolBoundsConcurrency(t *testing.T) {
@@ -67,7 +66,7 @@ func TestRunPoolBoundsConcurrency(t *testing.T) {
 			target = "b@us-east-1"
 		}
 		name := fmt.Sprintf("obj-%d", i)
-		pool.submit(object(name), "run-"+name, target, g.job(target))
+		pool.submit(poolKey(name), "run-"+name, target, g.job(target))
 	}
 	for deadline := time.Now().Add(10 * time.Second); g.running.Load() < 3; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -112,7 +111,7 @@ func TestRunPoolReplacesRuns(t *testing.T) {
 	go func() { _ = pool.Start(ctx) }()
 
 	g := &gate{release: make(chan struct{})}
-	obj := object("nova")
+	obj := poolKey("nova")
 	pool.submit(obj, "run-1", "m@r", g.job("m@r"))
 	pool.submit(obj, "run-2", "m@r", func(context.Context, func(int, int)) certify.Report {
 		return certify.Report{ModelID: "second"}
@@ -136,5 +135,35 @@ func TestRunPoolReplacesRuns(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if n := len(pool.Events); n != 1 {
 		t.Errorf("%d wake-ups, want 1", n)
+	}
+}
+
+// The pool holds each judged run's verdict until the mirror lets it go, one per run, in order.
+func TestRunPoolHoldsVerdictsForTheMirror(t *testing.T) {
+	pool := newRunPool(1, 1, time.Hour)
+	key := poolKey("nova")
+	verdict := func(runID string, score float64) heldVerdict {
+		return heldVerdict{row: store.Certification{RunID: runID, Score: score}}
+	}
+	pool.keepVerdict(key, verdict("run-1", 1))
+	pool.keepVerdict(key, verdict("run-2", 2))
+	pool.keepVerdict(key, verdict("run-1", 3)) // a retried finish replaces its own
+	runs := func() (got []string) {
+		for _, v := range pool.heldVerdicts(key) {
+			got = append(got, fmt.Sprintf("%s:%v", v.row.RunID, v.row.Score))
+		}
+		return got
+	}
+	if got := fmt.Sprint(runs()); got != "[run-1:3 run-2:2]" {
+		t.Errorf("held = %s, want [run-1:3 run-2:2]", got)
+	}
+	pool.dropVerdict(key, "run-1")
+	if got := fmt.Sprint(runs()); got != "[run-2:2]" {
+		t.Errorf("after dropping run-1: %s", got)
+	}
+	pool.keepVerdict(key, verdict("run-3", 3))
+	pool.dropVerdict(key, "")
+	if got := runs(); len(got) != 0 || len(pool.verdicts) != 0 {
+		t.Errorf("after dropping all: %v, %d objects held", got, len(pool.verdicts))
 	}
 }

@@ -139,9 +139,9 @@ func TestRowForMirrorsStatus(t *testing.T) {
 	completed := metav1.NewTime(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
 	score, rating := 92.9, 4.7
 	obj := &certv1.ModelCertification{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "ml", Name: "nova", UID: "u1", Generation: 3},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ml", Name: "nova", UID: "u1", Generation: 4},
 		Spec:       certv1.ModelCertificationSpec{ModelID: "m", Region: "us-east-1"},
-		Status: certv1.ModelCertificationStatus{Phase: certv1.PhaseCertified, RunID: "r", Attempt: 2, Passed: true,
+		Status: certv1.ModelCertificationStatus{ObservedGeneration: 3, Phase: certv1.PhaseCertified, RunID: "r", Attempt: 2, Passed: true,
 			Score: &score, Rating: &rating, Badge: "RECOMMENDED", ErrorCategory: "QUALITY_ISSUE", ErrorMessage: "x",
 			Checks: &certv1.CheckCounts{Total: 14, Passed: 13, Failed: 1}, StartedAt: &completed, CompletedAt: &completed,
 			ValidUntil: &completed, Usage: &certv1.Usage{InputTokens: 1, OutputTokens: 2}},

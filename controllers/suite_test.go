@@ -33,8 +33,9 @@ func TestMain(m *testing.M) {
 }
 
 // startOperator runs the reconciler in its own manager against the test control plane until
-// the test ends. Each test's manager only sees its own namespace.
-func startOperator(t testing.TB, env *testenv.Env, ns string, r *controllers.ModelCertificationReconciler, wrap ...func(client.Client) client.Client) {
+// the test ends, or until the returned stop is called, as a crash or a rollout would. Each
+// test's manager only sees its own namespace.
+func startOperator(t testing.TB, env *testenv.Env, ns string, r *controllers.ModelCertificationReconciler, wrap ...func(client.Client) client.Client) (stop func()) {
 	t.Helper()
 	logs := &logBuffer{}
 	t.Cleanup(func() {
@@ -48,7 +49,8 @@ func startOperator(t testing.TB, env *testenv.Env, ns string, r *controllers.Mod
 		Scheme:     env.Client.Scheme(),
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: &skipNameValidation},
-		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
+		Cache: cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}},
+			DefaultTransform: cache.TransformStripManagedFields()},
 	})
 	if err != nil {
 		t.Fatalf("new manager: %v", err)
@@ -66,17 +68,22 @@ func startOperator(t testing.TB, env *testenv.Env, ns string, r *controllers.Mod
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("manager: %v", err)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("manager: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("manager did not stop within 30s")
 			}
-		case <-time.After(30 * time.Second):
-			t.Error("manager did not stop within 30s")
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // startSimulator serves the default persona catalog, edited by the given functions, until the
@@ -99,7 +106,13 @@ func startSimulator(t testing.TB, edits ...func(*bedrocksim.Catalog)) (*bedrocks
 // openStore migrates a fresh database and returns the store over it.
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), store.Config{URL: testenv.Database(t)})
+	return migratedStore(t, testenv.Database(t))
+}
+
+// migratedStore opens a store on dsn and migrates it.
+func migratedStore(t testing.TB, dsn string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), store.Config{URL: dsn})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -108,6 +121,29 @@ func openStore(t testing.TB) *store.Store {
 		t.Fatalf("migrate: %v", err)
 	}
 	return s
+}
+
+// outage is a fresh, migrated database the operator reaches through a proxy the test can take
+// down, as an outage would; direct reaches it without the proxy, to inspect it.
+type outage struct {
+	db     *store.Store
+	proxy  *testenv.Proxy
+	direct *store.Store
+	dsn    string
+}
+
+func newOutage(t testing.TB) outage {
+	t.Helper()
+	o := outage{dsn: testenv.Database(t)}
+	o.direct = migratedStore(t, o.dsn)
+	var proxied string
+	o.proxy, proxied = testenv.NewProxy(t, o.dsn)
+	var err error
+	if o.db, err = store.Connect(store.Config{URL: proxied, QueryTimeout: 2 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(o.db.Close)
+	return o
 }
 
 // logBuffer keeps an operator's log for the test to show on failure; goroutines may write to it

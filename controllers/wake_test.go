@@ -20,8 +20,6 @@ func TestWakeAfter(t *testing.T) {
 		obj.Status = certv1.ModelCertificationStatus{Phase: phase, RunID: "run-1", CompletedAt: at(-time.Hour), ValidUntil: at(47 * time.Hour)}
 		return obj
 	}
-	withMirror := &ModelCertificationReconciler{Mirror: &store0{}, Options: Options{MirrorResync: 10 * time.Minute}}
-	noMirror := &ModelCertificationReconciler{Options: Options{MirrorResync: 10 * time.Minute}}
 	expiresSoon := object(certv1.PhaseCertified, true)
 	expiresSoon.Status.ValidUntil = at(3 * time.Minute)
 	dueNow := object(certv1.PhaseFailed, false)
@@ -29,26 +27,20 @@ func TestWakeAfter(t *testing.T) {
 
 	tests := []struct {
 		name string
-		r    *ModelCertificationReconciler
 		obj  *certv1.ModelCertification
 		want time.Duration
 	}{
-		{"the next run", noMirror, object(certv1.PhaseCertified, false), 23 * time.Hour},
-		{"the mirror's resync comes first, after every resync too", withMirror, object(certv1.PhaseCertified, false), 10 * time.Minute},
-		{"suspended: no run, but the mirror's resync", withMirror, object(certv1.PhaseCertified, true), 10 * time.Minute},
-		{"suspended without a mirror: the expiry", noMirror, object(certv1.PhaseCertified, true), 47 * time.Hour},
-		{"expiry before the resync", withMirror, expiresSoon, 3 * time.Minute},
-		{"an overdue run is at least a second away", noMirror, dueNow, time.Second},
-		{"a run in progress waits for the pool", withMirror, object(certv1.PhaseProcessing, false), 0},
+		{"the next run", object(certv1.PhaseCertified, false), 23 * time.Hour},
+		{"suspended: the expiry", object(certv1.PhaseCertified, true), 47 * time.Hour},
+		{"expiry before the next run", expiresSoon, 3 * time.Minute},
+		{"an overdue run is at least a second away", dueNow, time.Second},
+		{"a run in progress waits for the pool", object(certv1.PhaseProcessing, false), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.r.wakeAfter(tt.obj, now, untilNextRun(tt.obj, now)); got != tt.want {
+			if got := wakeAfter(tt.obj, now, untilNextRun(tt.obj, now)); got != tt.want {
 				t.Errorf("wakeAfter = %s, want %s", got, tt.want)
 			}
 		})
 	}
 }
-
-// store0 is a Mirror that is never called; wakeAfter only asks whether there is one.
-type store0 struct{ Mirror }

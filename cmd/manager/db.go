@@ -46,7 +46,16 @@ func (d *databaseFlags) validate() error {
 
 // open connects to the database; its errors name the server with the password masked.
 func (d *databaseFlags) open(ctx context.Context) (*store.Store, error) {
-	return store.Open(ctx, store.Config{URL: d.url, MaxConns: int32(d.maxConns), QueryTimeout: d.queryTimeout})
+	return store.Open(ctx, d.config())
+}
+
+// connect returns a store that connects on first use, for a server that may be down now.
+func (d *databaseFlags) connect() (*store.Store, error) {
+	return store.Connect(d.config())
+}
+
+func (d *databaseFlags) config() store.Config {
+	return store.Config{URL: d.url, MaxConns: int32(d.maxConns), QueryTimeout: d.queryTimeout}
 }
 
 const dbUsage = `usage: manager db check [flags]   compare every ModelCertification's status with its database row
@@ -65,7 +74,7 @@ func runDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var db databaseFlags
 	db.bind(fs)
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster, or ~/.kube/config)")
-	namespace := fs.String("namespace", "", "only this namespace's objects (default all; rows of other namespaces are then not reported as orphans)")
+	namespace := fs.String("namespace", "", "only this namespace's objects and the rows they own (default all)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -85,11 +94,15 @@ func runDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "manager db check: %s\n", oneLine(err))
 		return 1
 	}
+	faults := 0
 	for _, d := range diffs {
 		fmt.Fprintln(stdout, d.String())
+		if d.Fault() {
+			faults++
+		}
 	}
-	if len(diffs) > 0 {
-		fmt.Fprintf(stdout, "%d difference(s)\n", len(diffs))
+	if faults > 0 {
+		fmt.Fprintf(stdout, "%d difference(s)\n", faults)
 		return 1
 	}
 	fmt.Fprintln(stdout, "status and database agree")
@@ -138,9 +151,11 @@ func checkConsistency(ctx context.Context, db databaseFlags, kubeconfig, namespa
 	if namespace == "" {
 		return diffs, nil
 	}
+	// Objects of other namespaces were not listed, so their rows look orphaned: keep the
+	// differences of this namespace's objects and of rows that name one of them.
 	var inNamespace []store.Difference
 	for _, d := range diffs {
-		if d.Kind != store.OrphanRow || d.Namespace == namespace {
+		if d.Namespace == namespace {
 			inNamespace = append(inNamespace, d)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 // An operator runs `manager db check` against the cluster and the database: it exits 0 while
 // every object's status and its row agree, and 1, naming the field, once a row is edited by hand.
+// With --namespace, it reports the orphan rows of that namespace and no other's.
 func TestDBCheckReportsDifferences(t *testing.T) {
 	env := testenv.Require(t)
 	ns := env.Namespace(t)
@@ -62,6 +63,25 @@ func TestDBCheckReportsDifferences(t *testing.T) {
 		t.Fatalf("db check on agreeing data = %d:\n%s", code, out)
 	}
 
+	orphan := func(namespace, model string) {
+		row := row
+		row.ModelID, row.Source = model, store.Source{Namespace: namespace, Name: "gone", UID: "uid-" + model}
+		if _, err := db.RecordResult(ctx, row, store.Run{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	orphan("elsewhere", "model-of-another-namespace")
+	if code, out := check(); code != 0 || strings.Contains(out, "OrphanRow") {
+		t.Fatalf("db check --namespace with another namespace's orphan = %d:\n%s", code, out)
+	}
+	orphan(ns, "model-of-a-deleted-object")
+	if code, out := check(); code != 1 || !strings.Contains(out, "OrphanRow (no object "+ns+"/gone) model-of-a-deleted-object") {
+		t.Fatalf("db check --namespace with an orphan of its own = %d, want 1 naming it:\n%s", code, out)
+	}
+	if _, err := db.Delete(ctx, "uid-model-of-a-deleted-object"); err != nil {
+		t.Fatal(err)
+	}
+
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -91,17 +111,41 @@ func TestDBCheckUsage(t *testing.T) {
 	}
 }
 
-// An operator started against a database it cannot reach says so on one line, with the
-// password masked, and exits 1 rather than running without its mirror unnoticed.
-func TestOperatorReportsAnUnreachableDatabase(t *testing.T) {
+// An operator started while its database is unreachable runs anyway (it certifies without the
+// mirror and migrates when the database comes), says why on its log, and never shows the
+// password.
+func TestOperatorStartsWithAnUnreachableDatabase(t *testing.T) {
 	env := testenv.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
 	var stdout, stderr bytes.Buffer
-	code := dispatch(context.Background(), []string{"--kubeconfig", env.Kubeconfig,
-		"--database-url", "postgres://admin:hunter2@127.0.0.1:1/db", "--db-query-timeout", "2s",
+	code := dispatch(ctx, []string{"--kubeconfig", env.Kubeconfig,
+		"--database-url", "postgres://admin:hunter2@127.0.0.1:1/db", "--db-query-timeout", "1s",
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0"}, &stdout, &stderr)
 	out := stderr.String()
-	if code != 1 || strings.Count(strings.TrimSpace(out), "\n") != 0 || !strings.Contains(out, "manager: database:") ||
-		strings.Contains(out, "hunter2") || !strings.Contains(out, "admin:xxxxx@") {
-		t.Errorf("exit %d, stderr %q; want exit 1 and one line naming the database with its password masked", code, out)
+	if code != 0 || !strings.Contains(out, "Database not ready") || strings.Contains(out, "hunter2") ||
+		!strings.Contains(out, "admin:xxxxx@") {
+		t.Errorf("exit %d; want 0 after running until stopped, a log that the database is not ready, the password masked:\n%s", code, out)
+	}
+}
+
+func TestKubeAPIRateFlags(t *testing.T) {
+	env := testenv.Require(t)
+	// --kubeconfig goes through clientcmd, which would keep client-go's 5 requests/s.
+	cfg, err := kubeConfig(env.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.QPS != defaultKubeAPIQPS || cfg.Burst != defaultKubeAPIBurst {
+		t.Errorf("--kubeconfig: QPS %v burst %d, want %d and %d", cfg.QPS, cfg.Burst, defaultKubeAPIQPS, defaultKubeAPIBurst)
+	}
+	for _, args := range [][]string{{"--kube-api-qps", "0"}, {"--kube-api-burst", "0"}} {
+		if _, err := parseOperatorFlags(args, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: error %v, want one naming %s", args, err, args[0])
+		}
+	}
+	o, err := parseOperatorFlags([]string{"--kube-api-qps", "200", "--kube-api-burst", "300", "--pprof-bind-address", "127.0.0.1:6060"}, &bytes.Buffer{})
+	if err != nil || o.kubeAPIQPS != 200 || o.kubeAPIBurst != 300 || o.pprofAddr != "127.0.0.1:6060" {
+		t.Errorf("parsed %+v, %v", o, err)
 	}
 }

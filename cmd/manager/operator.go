@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -32,17 +33,31 @@ func newScheme() *runtime.Scheme {
 
 // operatorOptions are the operator's flags.
 type operatorOptions struct {
-	metricsAddr string
-	probeAddr   string
-	leaderElect bool
-	kubeconfig  string
-	database    databaseFlags
-	reconciler  controllers.Options
-	zap         zap.Options
+	metricsAddr  string
+	probeAddr    string
+	pprofAddr    string
+	leaderElect  bool
+	kubeconfig   string
+	kubeAPIQPS   float64
+	kubeAPIBurst int
+	database     databaseFlags
+	reconciler   controllers.Options
+	zap          zap.Options
 }
 
+// The API client's default rate, sized for the benchmark's thousands of objects: a
+// certification costs three writes, so 50 requests/s keeps up with this machine's throughput.
+const (
+	defaultKubeAPIQPS   = 50
+	defaultKubeAPIBurst = 100
+)
+
+// databaseRetryMax caps the backoff between attempts to reach and migrate the database.
+const databaseRetryMax = 30 * time.Second
+
 // kubeConfig loads the API server's address and credentials from path, or, when path is
-// empty, from $KUBECONFIG, the in-cluster service account or ~/.kube/config.
+// empty, from $KUBECONFIG, the in-cluster service account or ~/.kube/config. Either way the
+// client's rate is the caller's to set: clientcmd would keep client-go's 5 requests/s.
 func kubeConfig(path string) (*rest.Config, error) {
 	cfg, err := ctrl.GetConfig()
 	if path != "" {
@@ -51,6 +66,7 @@ func kubeConfig(path string) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes config: %w", err)
 	}
+	cfg.QPS, cfg.Burst = defaultKubeAPIQPS, defaultKubeAPIBurst
 	return cfg, nil
 }
 
@@ -60,13 +76,16 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address the Prometheus metrics endpoint binds to; 0 disables it")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address the /healthz and /readyz probes bind to")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "", "address Go's pprof profiles are served on (e.g. 127.0.0.1:6060); empty turns them off")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster, or ~/.kube/config)")
+	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", defaultKubeAPIQPS, "requests per second the operator may send to the API server, whichever way it is configured")
+	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", defaultKubeAPIBurst, "requests the operator may send to the API server in a burst above --kube-api-qps")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader through a Lease so that only one replica reconciles")
 	fs.IntVar(&o.reconciler.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "how many objects are reconciled at once")
 	fs.IntVar(&o.reconciler.MaxRuns, "max-concurrent-runs", 8, "how many certification runs are in progress at once")
 	fs.IntVar(&o.reconciler.MaxRunsPerModel, "max-runs-per-model", 2, "how many runs of one model in one region are in progress at once")
-	fs.DurationVar(&o.reconciler.MirrorResync, "mirror-resync", 10*time.Minute, "how often a current verdict is written to the database again, so a wiped table converges")
-	fs.DurationVar(&o.reconciler.FinalizeTimeout, "finalize-timeout", 5*time.Minute, "how long a deleted object waits for the database before it is released anyway")
+	fs.DurationVar(&o.reconciler.MirrorResync, "mirror-resync", 10*time.Minute, "how often the mirror reads every row again (one query) and rewrites those that differ from their objects' statuses, so a wiped or edited table converges")
+	fs.DurationVar(&o.reconciler.FinalizeTimeout, "finalize-timeout", 5*time.Minute, "how long a deleted object waits for the database before it is released anyway (an Event records what was left undone)")
 	o.database.bind(fs)
 	o.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -82,10 +101,14 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 		{"--max-concurrent-reconciles", o.reconciler.MaxConcurrentReconciles},
 		{"--max-concurrent-runs", o.reconciler.MaxRuns},
 		{"--max-runs-per-model", o.reconciler.MaxRunsPerModel},
+		{"--kube-api-burst", o.kubeAPIBurst},
 	} {
 		if f.value < 1 {
 			return o, fmt.Errorf("%s must be at least 1, got %d", f.name, f.value)
 		}
+	}
+	if o.kubeAPIQPS <= 0 {
+		return o, fmt.Errorf("--kube-api-qps must be positive, got %v", o.kubeAPIQPS)
 	}
 	if o.reconciler.MirrorResync <= 0 {
 		return o, fmt.Errorf("--mirror-resync must be positive, got %s", o.reconciler.MirrorResync)
@@ -110,15 +133,19 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "manager: %v\n", err)
 		return 1
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
+	cfg.QPS, cfg.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap), zap.WriteTo(stderr)))
 	setupLog := ctrl.Log.WithName("setup")
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 newScheme(),
 		Metrics:                metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress: o.probeAddr,
+		PprofBindAddress:       o.pprofAddr,
 		LeaderElection:         o.leaderElect,
 		LeaderElectionID:       "modelcert-operator.certification.modelcert.io",
+		// managedFields are a large part of each object and the operator never reads them.
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
 	})
 	if err != nil {
 		setupLog.Error(err, "Unable to create manager")
@@ -128,15 +155,18 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 	if o.database.url == "" {
 		setupLog.Info("PostgreSQL mirror is off: --database-url and $" + databaseURLEnv + " are empty")
 	} else {
-		db, err := o.database.open(ctx)
-		if err == nil {
-			err = db.Migrate(ctx)
-		}
+		// The database may be down now: the operator certifies without it, migrates when it
+		// comes, and the mirror catches up.
+		db, err := o.database.connect()
 		if err != nil {
 			fmt.Fprintf(stderr, "manager: database: %s\n", oneLine(err))
 			return 1
 		}
 		defer db.Close()
+		if err := mgr.Add(migrator{db: db}); err != nil {
+			setupLog.Error(err, "Unable to set up the database migration")
+			return 1
+		}
 		reconciler.Mirror = db
 		setupLog.Info("PostgreSQL mirror is on", "database", store.MaskDSN(o.database.url))
 	}
@@ -159,3 +189,24 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// migrator migrates the database in the background, retrying with backoff while it is
+// unreachable; every replica runs it (the migration serialises on a lock).
+type migrator struct{ db *store.Store }
+
+func (m migrator) Start(ctx context.Context) error {
+	logger := ctrl.Log.WithName("database")
+	err := m.db.MigrateWhenReachable(ctx, databaseRetryMax, func(err error) {
+		logger.Info("Database not ready; the mirror waits and certification goes on", "error", oneLine(err))
+	})
+	if err == nil {
+		logger.Info("Database schema is up to date")
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// NeedLeaderElection is false: a standby may migrate too, the lock makes it safe.
+func (migrator) NeedLeaderElection() bool { return false }

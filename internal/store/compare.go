@@ -12,8 +12,12 @@ import (
 // vocabulary (CERTIFIED, not Certified). An object with no RunID has not started a run and
 // expects no row.
 type Expected struct {
-	Namespace     string
-	Name          string
+	Namespace string
+	Name      string
+	// UID, Attempt and StartedAt identify the object and order its run against the row's.
+	UID           string
+	Attempt       int
+	StartedAt     time.Time
 	ModelID       string
 	Region        string
 	RunID         string
@@ -33,16 +37,19 @@ const (
 	MissingRow DifferenceKind = "MissingRow"
 	// DeletedRow: the object exists, its row is marked deleted.
 	DeletedRow DifferenceKind = "DeletedRow"
-	// StaleRun: the row holds another run than the object's status.
+	// StaleRun: the row holds another run than the object's status. When the row holds a
+	// newer run of another object naming the same model and region (Difference.Owner), that is
+	// how the table works, one row per model and region with the newest run winning, not a fault.
 	StaleRun DifferenceKind = "StaleRun"
 	// FieldMismatch: same run, but a field differs.
 	FieldMismatch DifferenceKind = "FieldMismatch"
-	// OrphanRow: a live row that no object mirrors.
+	// OrphanRow: a live row that no object mirrors; Namespace and Name are the object the row
+	// names, which does not exist.
 	OrphanRow DifferenceKind = "OrphanRow"
 )
 
-// Difference is one disagreement between an object's status and the mirror. Namespace and
-// Name are empty for an orphan row; Want and Got are the status and row values as text.
+// Difference is one disagreement between an object's status and the mirror. Want and Got are
+// the status and row values as text.
 type Difference struct {
 	Kind      DifferenceKind
 	Namespace string
@@ -52,14 +59,25 @@ type Difference struct {
 	Field     string
 	Want      string
 	Got       string
+	// Owner is the namespace/name of the other object whose newer run the row holds, for a
+	// StaleRun that is no fault (see Fault).
+	Owner string
 }
+
+// Fault reports whether the difference is one the mirror should not have left: everything but
+// a row shared with another object whose run is newer.
+func (d Difference) Fault() bool { return d.Owner == "" }
 
 func (d Difference) String() string {
 	object := d.Namespace + "/" + d.Name
 	if d.Kind == OrphanRow {
-		object = "(no object)"
+		object = "(no object " + object + ")"
 	}
-	return fmt.Sprintf("%s %s %s/%s %s: status %q, row %q", d.Kind, object, d.ModelID, d.Region, d.Field, d.Want, d.Got)
+	s := fmt.Sprintf("%s %s %s/%s %s: status %q, row %q", d.Kind, object, d.ModelID, d.Region, d.Field, d.Want, d.Got)
+	if d.Owner != "" {
+		s += " (the row holds the newer run of " + d.Owner + ")"
+	}
+	return s
 }
 
 // scoreTolerance absorbs float formatting on the way through the object's JSON status.
@@ -74,6 +92,10 @@ func Compare(want []Expected, rows []Certification) []Difference {
 		byKey[key{row.ModelID, row.Region}] = row
 	}
 	wanted := make(map[key]bool, len(want))
+	objects := make(map[string]string, len(want)) // uid → namespace/name
+	for _, w := range want {
+		objects[w.UID] = w.Namespace + "/" + w.Name
+	}
 	var diffs []Difference
 	for _, w := range want {
 		k := key{w.ModelID, w.Region}
@@ -93,6 +115,10 @@ func Compare(want []Expected, rows []Certification) []Difference {
 			continue
 		case row.RunID != w.RunID:
 			differ(StaleRun, "run_id", w.RunID, row.RunID)
+			run := Certification{RunID: w.RunID, Attempt: w.Attempt, StartedAt: w.StartedAt}
+			if owner, live := objects[row.Source.UID]; live && row.Source.UID != w.UID && !run.NewerThan(Hold(row)) {
+				diffs[len(diffs)-1].Owner = owner
+			}
 			continue
 		case row.DeletedAt != nil:
 			differ(DeletedRow, "deleted_at", "", row.DeletedAt.UTC().Format(time.RFC3339))
@@ -116,8 +142,8 @@ func Compare(want []Expected, rows []Certification) []Difference {
 	for _, row := range rows {
 		if !wanted[key{row.ModelID, row.Region}] && row.DeletedAt == nil {
 			diffs = append(diffs, Difference{
-				Kind: OrphanRow, ModelID: row.ModelID, Region: row.Region,
-				Field: "row", Got: row.RunID,
+				Kind: OrphanRow, Namespace: row.Source.Namespace, Name: row.Source.Name,
+				ModelID: row.ModelID, Region: row.Region, Field: "row", Got: row.RunID,
 			})
 		}
 	}

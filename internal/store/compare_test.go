@@ -27,6 +27,12 @@ func TestCompare(t *testing.T) {
 		}
 		return e
 	}
+	owned := func(uid string, attempt int) func(*Expected) {
+		return func(e *Expected) { e.UID, e.Attempt = uid, attempt }
+	}
+	ownedRow := func(uid string, attempt int) func(*Certification) {
+		return func(c *Certification) { c.Source.UID, c.Attempt = uid, attempt }
+	}
 	for _, tc := range []struct {
 		name string
 		want []Expected
@@ -81,16 +87,22 @@ func TestCompare(t *testing.T) {
 		{
 			name: "orphan row; a row marked deleted is not one",
 			rows: []Certification{
-				row("model-o", "run-9", StatusCertified, nil),
+				row("model-o", "run-9", StatusCertified, func(c *Certification) { c.Source = Source{Namespace: "gone", Name: "o"} }),
 				row("model-d", "run-8", StatusFailed, func(c *Certification) { c.DeletedAt = &deleted }),
 			},
-			diff: []Difference{{Kind: OrphanRow, ModelID: "model-o", Region: "us-east-1", Field: "row", Got: "run-9"}},
+			diff: []Difference{{Kind: OrphanRow, Namespace: "gone", Name: "o", ModelID: "model-o", Region: "us-east-1", Field: "row", Got: "run-9"}},
 		},
 		{
 			name: "two objects for one model and region: the one whose run the row holds agrees",
-			want: []Expected{object("a", "model-a", "run-1", StatusCertified, nil), object("dup", "model-a", "run-0", StatusFailed, nil)},
-			rows: []Certification{row("model-a", "run-1", StatusCertified, nil)},
-			diff: []Difference{{Kind: StaleRun, Namespace: "models", Name: "dup", ModelID: "model-a", Region: "us-east-1", Field: "run_id", Want: "run-0", Got: "run-1"}},
+			want: []Expected{object("a", "model-a", "run-1", StatusCertified, owned("uid-a", 2)), object("dup", "model-a", "run-0", StatusFailed, owned("uid-dup", 1))},
+			rows: []Certification{row("model-a", "run-1", StatusCertified, ownedRow("uid-a", 2))},
+			diff: []Difference{{Kind: StaleRun, Namespace: "models", Name: "dup", ModelID: "model-a", Region: "us-east-1", Field: "run_id", Want: "run-0", Got: "run-1", Owner: "models/a"}},
+		},
+		{
+			name: "two objects for one model and region: a newer run the row lacks is a fault",
+			want: []Expected{object("a", "model-a", "run-1", StatusCertified, owned("uid-a", 1)), object("late", "model-a", "run-2", StatusProcessing, owned("uid-late", 2))},
+			rows: []Certification{row("model-a", "run-1", StatusCertified, ownedRow("uid-a", 1))},
+			diff: []Difference{{Kind: StaleRun, Namespace: "models", Name: "late", ModelID: "model-a", Region: "us-east-1", Field: "run_id", Want: "run-2", Got: "run-1"}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -40,4 +41,27 @@ func (s *Store) Migrate(ctx context.Context) error {
 	// Connections opened before the schema existed could not prepare the writes.
 	s.pool.Reset()
 	return nil
+}
+
+// MigrateWhenReachable migrates, retrying with exponential backoff (from a second up to
+// maxDelay) while the database cannot be reached, until it succeeds or ctx ends. The operator
+// runs it in the background, so that it starts and certifies while PostgreSQL is down.
+func (s *Store) MigrateWhenReachable(ctx context.Context, maxDelay time.Duration, failed func(error)) error {
+	delay := time.Second
+	for {
+		err := s.Migrate(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		failed(err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, maxDelay)
+	}
 }

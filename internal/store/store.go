@@ -35,6 +35,26 @@ type Store struct {
 // Open connects to the database and checks that it answers within the query timeout.
 // Errors name the database with its password masked.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	s, err := Connect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	if err := s.pool.Ping(pingCtx); err != nil {
+		s.Close()
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %v: %w", s.queryTimeout, err)
+		}
+		return nil, fmt.Errorf("open database %s: %w", MaskDSN(cfg.URL), err)
+	}
+	return s, nil
+}
+
+// Connect returns a store over the database without contacting it: connections open on first
+// use, so a store made while the server is down works once it comes back. Only a malformed
+// URL is an error.
+func Connect(cfg Config) (*Store, error) {
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = defaultMaxConns
 	}
@@ -57,22 +77,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	poolConfig.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
 	counter := &roundTripCounter{}
 	poolConfig.ConnConfig.Tracer = counter
-
-	pool, err := pgxpool.NewWithConfig(ctx, poolConfig)
+	// The pool's own context only bounds background connection work; NewWithConfig connects nothing.
+	pool, err := pgxpool.NewWithConfig(context.Background(), poolConfig)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", MaskDSN(cfg.URL), err)
 	}
-	s := &Store{pool: pool, queryTimeout: cfg.QueryTimeout, roundTrips: counter}
-	pingCtx, cancel := s.withTimeout(ctx)
-	defer cancel()
-	if err := pool.Ping(pingCtx); err != nil {
-		s.Close()
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("no answer within %v: %w", cfg.QueryTimeout, err)
-		}
-		return nil, fmt.Errorf("open database %s: %w", MaskDSN(cfg.URL), err)
-	}
-	return s, nil
+	return &Store{pool: pool, queryTimeout: cfg.QueryTimeout, roundTrips: counter}, nil
 }
 
 // Close releases every connection; calls after Close return an error. It waits at most the

@@ -24,8 +24,10 @@ import (
 //
 // Within one run (same run_id) the status only moves forward by certification_status_rank
 // (PENDING < PROCESSING < terminal). A terminal verdict is final: the history row for a run is
-// written once (ON CONFLICT DO NOTHING), and the current row must not disagree with it. The
-// one exception revives a row marked deleted, where the write of the row's own run wins.
+// written once (ON CONFLICT DO NOTHING), and another terminal status for the same run is
+// refused. The fields of the same status still follow the object's status (an edited validFor
+// moves expires_at; a row edited by hand is repaired), and a row marked deleted is revived by
+// its own run's write of the same rank.
 //
 // Every update also requires the row to differ, so a replay changes nothing, updated_at included.
 const (
@@ -33,9 +35,9 @@ const (
         AND (EXCLUDED.started_at, EXCLUDED.attempt, EXCLUDED.run_id) > (cur.started_at, cur.attempt, cur.run_id))`
 	sameRunGuard = `(EXCLUDED.run_id = cur.run_id
         AND (certification_status_rank(EXCLUDED.status) > certification_status_rank(cur.status)
+          OR EXCLUDED.status = cur.status
           OR (certification_status_rank(EXCLUDED.status) = certification_status_rank(cur.status)
-              AND (certification_status_rank(cur.status) < certification_status_rank('CERTIFIED')
-                   OR cur.deleted_at IS NOT NULL))))`
+              AND cur.deleted_at IS NOT NULL)))`
 )
 
 var (
@@ -128,33 +130,31 @@ func (s *Store) RecordResult(ctx context.Context, c Certification, run Run) (boo
 	return tag.RowsAffected() == 1, nil
 }
 
-// MarkDeleted is the Retain deletion policy: the row stays, with deleted_at (and updated_at)
-// set, so consumers syncing by updated_at see it go. It applies only while the row still
-// holds runID, the deleted object's last run, so it never hides a row another object's newer
-// run owns. A later write of a current run revives the row.
-func (s *Store) MarkDeleted(ctx context.Context, modelID, region, runID string) (bool, error) {
-	ctx, cancel := s.withTimeout(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `UPDATE model_certifications SET deleted_at = now(), updated_at = now()
-WHERE model_id = $1::text AND region = $2::text AND run_id = $3::text AND deleted_at IS NULL`,
-		modelID, region, runID)
-	if err != nil {
-		return false, fmt.Errorf("mark deleted %s/%s run %s: %w", modelID, region, runID, err)
-	}
-	return tag.RowsAffected() == 1, nil
+// MarkDeleted is the Retain deletion policy: the rows the object with uid owns stay, with
+// deleted_at (and updated_at) set, so consumers syncing by updated_at see them go. A row
+// belongs to the object whose uid it carries, whichever of its runs the row holds, so an
+// object's older runs cannot outlive it; a row another object's newer run took over is not
+// touched. A later write of a current run revives the row. It reports how many rows it marked.
+func (s *Store) MarkDeleted(ctx context.Context, uid string) (int64, error) {
+	return s.releaseRows(ctx, "mark deleted", `UPDATE model_certifications SET deleted_at = now(), updated_at = now()
+WHERE source_uid = $1::text AND deleted_at IS NULL`, uid)
 }
 
-// Delete is the Delete deletion policy: the current row goes, the history stays. Like
-// MarkDeleted it applies only while the row holds runID, so deleting one object cannot remove
-// a row that another object's newer run owns.
-func (s *Store) Delete(ctx context.Context, modelID, region, runID string) (bool, error) {
+// Delete is the Delete deletion policy: the rows the object with uid owns go, the history
+// stays. Like MarkDeleted it matches by owner, not by run. It reports how many rows it deleted.
+func (s *Store) Delete(ctx context.Context, uid string) (int64, error) {
+	return s.releaseRows(ctx, "delete", `DELETE FROM model_certifications WHERE source_uid = $1::text`, uid)
+}
+
+func (s *Store) releaseRows(ctx context.Context, what, statement, uid string) (int64, error) {
+	if uid == "" {
+		return 0, fmt.Errorf("%s: the object's uid is required", what)
+	}
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	tag, err := s.pool.Exec(ctx, `DELETE FROM model_certifications
-WHERE model_id = $1::text AND region = $2::text AND run_id = $3::text`,
-		modelID, region, runID)
+	tag, err := s.pool.Exec(ctx, statement, uid)
 	if err != nil {
-		return false, fmt.Errorf("delete %s/%s run %s: %w", modelID, region, runID, err)
+		return 0, fmt.Errorf("%s rows of object %s: %w", what, uid, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return tag.RowsAffected(), nil
 }

@@ -28,6 +28,17 @@ func resultWrite(r testRun, status Status) write {
 	}}
 }
 
+// certifiedStore is a store holding run-1 of model m, certified.
+func certifiedStore(t *testing.T) (*Store, testRun) {
+	t.Helper()
+	s := newTestStore(t)
+	run := testRun{modelID: "m", runID: "run-1", attempt: 1}
+	if _, err := s.RecordResult(context.Background(), run.result(StatusCertified), testCheckResults); err != nil {
+		t.Fatal(err)
+	}
+	return s, run
+}
+
 func mustGet(t *testing.T, s *Store, modelID string) Certification {
 	t.Helper()
 	c, err := s.Get(context.Background(), modelID, "us-east-1")
@@ -260,51 +271,59 @@ func TestDeletedRowIsRecreatedByNextWrite(t *testing.T) {
 	}
 	// Someone wipes the row while the run is in progress: the old worker failed here with
 	// "record to update not found".
-	if deleted, err := s.Delete(ctx, "m", "us-east-1", "run-1"); err != nil || !deleted {
-		t.Fatalf("Delete = %v, %v; want deleted", deleted, err)
+	if deleted, err := s.Delete(ctx, "uid-m"); err != nil || deleted != 1 {
+		t.Fatalf("Delete = %v, %v; want 1 row deleted", deleted, err)
 	}
 	if applied, err := s.RecordResult(ctx, run.result(StatusCertified), testCheckResults); err != nil || !applied {
 		t.Fatalf("RecordResult after delete = %v, %v; want applied", applied, err)
 	}
 	wantRow(t, s, "m", "run-1", StatusCertified)
-
-	if deleted, err := s.Delete(ctx, "m", "us-east-1", "run-1"); err != nil || !deleted {
-		t.Fatalf("Delete = %v, %v; want deleted", deleted, err)
-	}
-	if deleted, err := s.Delete(ctx, "m", "us-east-1", "run-1"); err != nil || deleted {
-		t.Fatalf("second Delete = %v, %v; want nothing deleted", deleted, err)
-	}
-	// An older run's object cannot delete a newer run's row.
-	newer := testRun{modelID: "m", runID: "run-2", attempt: 2}
-	if _, err := s.RecordStart(ctx, newer.start()); err != nil {
-		t.Fatal(err)
-	}
-	if deleted, err := s.Delete(ctx, "m", "us-east-1", "run-1"); err != nil || deleted {
-		t.Fatalf("Delete with a stale run = %v, %v; want nothing deleted", deleted, err)
-	}
-	wantRow(t, s, "m", "run-2", StatusProcessing)
 	var history int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM certification_runs WHERE run_id = 'run-1'`).Scan(&history); err != nil || history != 1 {
-		t.Fatalf("history after Delete: %d rows, %v; want the run kept", history, err)
+		t.Fatalf("history: %d rows, %v; want the run", history, err)
 	}
+	if _, err := s.Delete(ctx, ""); err == nil {
+		t.Fatal("Delete without a uid: want an error, not every row without an owner")
+	}
+}
+
+// A row belongs to the object whose uid it carries, whichever run it holds: deleting the
+// object removes (or marks) its rows even when its status has moved on to a run the database
+// never heard of, and leaves rows another object took over alone.
+func TestDeletionMatchesTheOwnerNotTheRun(t *testing.T) {
+	t.Parallel()
+	s, _ := certifiedStore(t)
+	ctx := context.Background()
+	other := testRun{modelID: "shared", runID: "run-x", attempt: 1}
+	theirs := other.result(StatusCertified)
+	theirs.Source.UID = "uid-other"
+	if _, err := s.RecordResult(ctx, theirs, testCheckResults); err != nil {
+		t.Fatal(err)
+	}
+	if marked, err := s.MarkDeleted(ctx, "uid-m"); err != nil || marked != 1 {
+		t.Fatalf("MarkDeleted = %v, %v; want the owner's row marked", marked, err)
+	}
+	if got := mustGet(t, s, "shared"); got.DeletedAt != nil {
+		t.Fatalf("another object's row was marked deleted: %+v", got)
+	}
+	if deleted, err := s.Delete(ctx, "uid-m"); err != nil || deleted != 1 {
+		t.Fatalf("Delete = %v, %v; want the owner's row", deleted, err)
+	}
+	wantRow(t, s, "shared", "run-x", StatusCertified)
 }
 
 func TestMarkDeletedKeepsRowUntilRevived(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s, run := certifiedStore(t)
 	ctx := context.Background()
-	run := testRun{modelID: "m", runID: "run-1", attempt: 1}
-	if _, err := s.RecordResult(ctx, run.result(StatusCertified), testCheckResults); err != nil {
-		t.Fatal(err)
+	if marked, err := s.MarkDeleted(ctx, "uid-someone-else"); err != nil || marked != 0 {
+		t.Fatalf("MarkDeleted for another object = %v, %v; want no change", marked, err)
 	}
-	if marked, err := s.MarkDeleted(ctx, "m", "us-east-1", "run-other"); err != nil || marked {
-		t.Fatalf("MarkDeleted for another run = %v, %v; want no change", marked, err)
-	}
-	if marked, err := s.MarkDeleted(ctx, "m", "us-east-1", "run-1"); err != nil || !marked {
+	if marked, err := s.MarkDeleted(ctx, "uid-m"); err != nil || marked != 1 {
 		t.Fatalf("MarkDeleted = %v, %v; want marked", marked, err)
 	}
 	marked := rowJSON(t, s, "m", "us-east-1")
-	if again, err := s.MarkDeleted(ctx, "m", "us-east-1", "run-1"); err != nil || again {
+	if again, err := s.MarkDeleted(ctx, "uid-m"); err != nil || again != 0 {
 		t.Fatalf("replayed MarkDeleted = %v, %v; want no change", again, err)
 	}
 	if got := rowJSON(t, s, "m", "us-east-1"); got != marked {
@@ -332,6 +351,26 @@ func TestMarkDeletedKeepsRowUntilRevived(t *testing.T) {
 	}
 }
 
+// The fields of a verdict follow the status (an edited validFor moves expires_at) and a row
+// edited by hand is repaired; another verdict for the same run is still refused.
+func TestSameVerdictFieldsFollowTheStatus(t *testing.T) {
+	t.Parallel()
+	s, run := certifiedStore(t)
+	ctx := context.Background()
+	longer := run.result(StatusCertified)
+	expires := longer.ExpiresAt.Add(24 * time.Hour)
+	longer.ExpiresAt = &expires
+	if applied, err := s.RecordResult(ctx, longer, testCheckResults); err != nil || !applied {
+		t.Fatalf("RecordResult with a later expiry = %v, %v; want applied", applied, err)
+	}
+	if got := mustGet(t, s, "m"); !got.ExpiresAt.Equal(expires) {
+		t.Fatalf("expires_at = %v, want %v", got.ExpiresAt, expires)
+	}
+	if applied, err := s.RecordResult(ctx, run.result(StatusFailed), testCheckResults); err != nil || applied {
+		t.Fatalf("another verdict for the same run = %v, %v; want refused", applied, err)
+	}
+}
+
 func TestNewerRunRevivesDeletedRow(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
@@ -340,7 +379,7 @@ func TestNewerRunRevivesDeletedRow(t *testing.T) {
 	if _, err := s.RecordResult(ctx, old.result(StatusFailed), testCheckResults); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.MarkDeleted(ctx, "m", "us-east-1", "run-1"); err != nil {
+	if _, err := s.MarkDeleted(ctx, "uid-m"); err != nil {
 		t.Fatal(err)
 	}
 	recreated := testRun{modelID: "m", runID: "run-2", attempt: 1, startedAfter: time.Hour}

@@ -45,8 +45,9 @@ func severity(category string) string {
 }
 
 // rowFor is the database row that mirrors an object's status. The status is the source of
-// truth: the row is derived from it alone, so a row rebuilt after the database was wiped equals
-// the one first written.
+// truth: the row is derived from it alone (the generation too is the one the status observed),
+// so a row rebuilt after the database was wiped equals the one first written, and the mirror
+// can tell from the status alone whether the database still holds it.
 func rowFor(obj *certv1.ModelCertification) store.Certification {
 	s := &obj.Status
 	row := store.Certification{
@@ -64,7 +65,7 @@ func rowFor(obj *certv1.ModelCertification) store.Certification {
 		Attempt:       int(s.Attempt),
 		DurationMs:    s.DurationMs,
 		Source: store.Source{Namespace: obj.Namespace, Name: obj.Name, UID: string(obj.UID),
-			Generation: obj.Generation},
+			Generation: s.ObservedGeneration},
 	}
 	if s.StartedAt != nil {
 		row.StartedAt = s.StartedAt.Time
@@ -97,7 +98,8 @@ func ExpectedRow(obj *certv1.ModelCertification) (store.Expected, bool) {
 	}
 	row := rowFor(obj)
 	return store.Expected{
-		Namespace: obj.Namespace, Name: obj.Name, ModelID: row.ModelID, Region: row.Region,
+		Namespace: obj.Namespace, Name: obj.Name, UID: row.Source.UID, Attempt: row.Attempt, StartedAt: row.StartedAt,
+		ModelID: row.ModelID, Region: row.Region,
 		RunID: row.RunID, Status: row.Status, Score: row.Score, Rating: row.Rating,
 		Badge: row.Badge, ErrorCategory: row.ErrorCategory,
 	}, true
