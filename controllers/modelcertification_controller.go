@@ -203,8 +203,7 @@ func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.Mo
 // the run's full results stay in the pool until the mirror has written them to the history;
 // they are handed over before the write, so the mirror never sees the verdict without them.
 func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.ModelCertification, report certify.Report) (ctrl.Result, error) {
-	certifyScore, warnScore := obj.Spec.Policy.Thresholds()
-	verdict := certify.Judge(report.Results, certify.Policy{CertifyScore: float64(certifyScore), WarnScore: float64(warnScore)})
+	verdict := certify.Judge(report.Results, judgementPolicy(&obj.Spec.Policy))
 	key := client.ObjectKeyFromObject(obj)
 	before := obj.DeepCopy()
 	finishRun(&obj.Status, &obj.Spec, report, verdict)

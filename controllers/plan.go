@@ -4,7 +4,6 @@ import (
 	"time"
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
-	"github.com/modelcert/modelcert-operator/internal/certify"
 )
 
 // action is what one reconcile does.
@@ -74,12 +73,25 @@ func plan(obj *certv1.ModelCertification, specHash string, now time.Time, run ru
 	return decision{action: actionWait, reason: "the verdict is current", requeueAfter: next.Sub(now)}
 }
 
-// temporaryFailureRetry is how soon a run that failed for a temporary reason (throttling,
-// timeouts, the network) is tried again, rather than after the full recertifyAfter.
-const temporaryFailureRetry = 5 * time.Minute
+// Backoff of the runs after a temporary failure (throttling that outlasted the SDK's retries,
+// timeouts, the network, 5xx): the first comes after temporaryRetryFirst, each consecutive one
+// twice as late, at most temporaryRetryMax, and never later than recertifyAfter.
+const (
+	temporaryRetryFirst = 5 * time.Minute
+	temporaryRetryMax   = time.Hour
+)
+
+// temporaryRetryAfter is the wait after the n-th consecutive temporary failure (n ≥ 1).
+func temporaryRetryAfter(n int32) time.Duration {
+	wait := temporaryRetryFirst
+	for i := int32(1); i < n && wait < temporaryRetryMax; i++ {
+		wait *= 2
+	}
+	return min(wait, temporaryRetryMax)
+}
 
 // nextRunAt is when the next run is due: recertifyAfter past the last completed run, or sooner
-// after a failure the category calls temporary. It is computed from the spec rather than read
+// after a run whose failures were all temporary. It is computed from the spec rather than read
 // from status.nextRunAt, which is empty while suspended, so that editing recertifyAfter or
 // resuming takes effect at once.
 func nextRunAt(obj *certv1.ModelCertification) (time.Time, bool) {
@@ -87,8 +99,8 @@ func nextRunAt(obj *certv1.ModelCertification) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	interval := obj.Spec.RecertifyInterval()
-	if obj.Status.Phase == certv1.PhaseFailed && certify.ErrorCategory(obj.Status.ErrorCategory).Temporary() {
-		interval = min(interval, temporaryFailureRetry)
+	if n := obj.Status.ConsecutiveTemporaryFailures; n > 0 {
+		interval = min(interval, temporaryRetryAfter(n))
 	}
 	return obj.Status.CompletedAt.Add(interval), true
 }

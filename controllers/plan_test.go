@@ -27,9 +27,10 @@ func TestPlan(t *testing.T) {
 	suspended := func(o *certv1.ModelCertification) { o.Spec.Suspend = true }
 	specChanged := func(o *certv1.ModelCertification) { o.Status.SpecHash = "h0" }
 	due := func(o *certv1.ModelCertification) { o.Status.CompletedAt = at(-2 * time.Hour) }
-	temporary := func(completed time.Duration) func(*certv1.ModelCertification) {
+	temporary := func(failures int32, completed time.Duration) func(*certv1.ModelCertification) {
 		return func(o *certv1.ModelCertification) {
 			o.Status.ErrorCategory = "RATE_LIMIT"
+			o.Status.ConsecutiveTemporaryFailures = failures
 			o.Status.CompletedAt = at(completed)
 		}
 	}
@@ -66,10 +67,16 @@ func TestPlan(t *testing.T) {
 		{"never completed", object(certv1.PhaseFailed, neverCompleted), runUnknown, decision{action: actionStart, reason: "re-certification is due"}},
 		{"recertifyAfter defaults to validFor", object(certv1.PhaseCertified, validFor), runUnknown, decision{action: actionWait, reason: "the verdict is current", requeueAfter: 30 * time.Minute}},
 		{"spec changed", object(certv1.PhaseCertified, specChanged), runUnknown, decision{action: actionStart, reason: "the spec changed since the last run"}},
-		{"throttled run retried sooner", object(certv1.PhaseFailed, temporary(-4*time.Minute)), runUnknown,
+		{"throttled run retried sooner", object(certv1.PhaseFailed, temporary(1, -4*time.Minute)), runUnknown,
 			decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Minute}},
-		{"throttled run due", object(certv1.PhaseFailed, temporary(-5*time.Minute)), runUnknown,
+		{"throttled run due", object(certv1.PhaseFailed, temporary(1, -5*time.Minute)), runUnknown,
 			decision{action: actionStart, reason: "re-certification is due"}},
+		{"second temporary failure waits twice as long", object(certv1.PhaseFailed, temporary(2, -5*time.Minute)), runUnknown,
+			decision{action: actionWait, reason: "the verdict is current", requeueAfter: 5 * time.Minute}},
+		{"backoff never passes recertifyAfter", object(certv1.PhaseFailed, temporary(9, -time.Hour)), runUnknown,
+			decision{action: actionStart, reason: "re-certification is due"}},
+		{"a temporary category alone is not a temporary verdict", object(certv1.PhaseFailed, temporary(0, -5*time.Minute)), runUnknown,
+			decision{action: actionWait, reason: "the verdict is current", requeueAfter: 2*time.Hour - 5*time.Minute}},
 		{"critical failure waits the full interval", object(certv1.PhaseFailed, critical(-5*time.Minute)), runUnknown,
 			decision{action: actionWait, reason: "the verdict is current", requeueAfter: 2*time.Hour - 5*time.Minute}},
 		{"suspended with a current verdict", object(certv1.PhaseCertified, suspended, due), runUnknown, decision{action: actionWait, reason: "suspended"}},
@@ -81,5 +88,15 @@ func TestPlan(t *testing.T) {
 				t.Errorf("plan (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestTemporaryRetryAfter(t *testing.T) {
+	want := map[int32]time.Duration{1: 5 * time.Minute, 2: 10 * time.Minute, 3: 20 * time.Minute,
+		4: 40 * time.Minute, 5: time.Hour, 6: time.Hour, 100: time.Hour}
+	for n, w := range want {
+		if got := temporaryRetryAfter(n); got != w {
+			t.Errorf("temporaryRetryAfter(%d) = %s, want %s", n, got, w)
+		}
 	}
 }

@@ -19,10 +19,13 @@ func runSpecHash(spec *certv1.ModelCertificationSpec) string {
 		Checks                                       *certv1.CheckSelection
 		CertifyScore, WarnScore                      int32
 		CheckTimeout, RunTimeout                     string
+		// Omitted when empty, so that objects from before the field keep their hash.
+		RequiredChecks []certv1.CheckName `json:",omitempty"`
 	}{
 		spec.ModelID, spec.Region, spec.Provider, spec.Endpoint, spec.RoleARN,
 		spec.Credentials, spec.Checks, certifyScore, warnScore,
 		spec.Timeouts.CheckTimeout().String(), spec.Timeouts.RunTimeout().String(),
+		spec.Policy.RequiredChecks,
 	}
 	raw, _ := json.Marshal(fields) // plain strings and numbers: cannot fail
 	sum := sha256.Sum256(raw)

@@ -33,8 +33,19 @@ func startRun(status *certv1.ModelCertificationStatus, runID, specHash string, n
 		Reason: ReasonRunning, Message: fmt.Sprintf("Run %s (attempt %d) is in progress", runID, status.Attempt)})
 }
 
+// judgementPolicy is the policy a spec sets for judging its runs.
+func judgementPolicy(p *certv1.CertificationPolicy) certify.Policy {
+	certifyScore, warnScore := p.Thresholds()
+	policy := certify.Policy{CertifyScore: float64(certifyScore), WarnScore: float64(warnScore)}
+	for _, name := range p.RequiredChecks {
+		policy.RequiredChecks = append(policy.RequiredChecks, string(name))
+	}
+	return policy
+}
+
 // finishRun records the verdict of the run in status.
 func finishRun(status *certv1.ModelCertificationStatus, spec *certv1.ModelCertificationSpec, report certify.Report, verdict certify.Verdict) {
+	before := *status
 	switch verdict.Status {
 	case certify.VerdictCertified:
 		status.Phase = certv1.PhaseCertified
@@ -64,6 +75,15 @@ func finishRun(status *certv1.ModelCertificationStatus, spec *certv1.ModelCertif
 	status.DurationMs = report.CompletedAt.Sub(report.StartedAt).Milliseconds()
 	if verdict.Status == certify.VerdictCertified {
 		status.LastCertifiedAt = status.CompletedAt
+	}
+	status.ConsecutiveTemporaryFailures = 0
+	if verdict.Temporary {
+		status.ConsecutiveTemporaryFailures = before.ConsecutiveTemporaryFailures + 1
+	}
+	status.Capabilities = nil
+	for _, c := range report.Capabilities {
+		status.Capabilities = append(status.Capabilities, certv1.CapabilityStatus{
+			Name: string(c.Name), Supported: c.Supported, Source: string(c.Source), Reason: shorten(c.Reason, 256)})
 	}
 	schedule(status, spec)
 

@@ -113,6 +113,9 @@ func TestRunSpecHash(t *testing.T) {
 			s.Checks = &certv1.CheckSelection{Exclude: []certv1.CheckName{"vision"}}
 		},
 		"policy":   func(s *certv1.ModelCertificationSpec) { c := int32(90); s.Policy.CertifyScore = &c },
+		"required checks": func(s *certv1.ModelCertificationSpec) {
+			s.Policy.RequiredChecks = []certv1.CheckName{"tool-use"}
+		},
 		"timeouts": func(s *certv1.ModelCertificationSpec) { s.Timeouts.PerCheck = &metav1.Duration{Duration: time.Second} },
 		"credentials": func(s *certv1.ModelCertificationSpec) {
 			s.Credentials = &certv1.Credentials{SecretRef: certv1.SecretReference{Name: "aws"}}
