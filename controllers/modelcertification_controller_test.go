@@ -204,6 +204,15 @@ func TestFailuresAreJudgedAndCategorised(t *testing.T) {
 		{"no-access", "sim.no-model-access-v1", certv1.PhaseFailed, "PROVISIONING_REQUIRED", metav1.ConditionFalse},
 		{"wrong-region", "sim.wrong-region-v1", certv1.PhaseFailed, "UNAVAILABLE", metav1.ConditionFalse},
 		{"ignores-system", "sim.ignores-system-prompt-v1", certv1.PhaseCertified, "QUALITY_ISSUE", metav1.ConditionTrue},
+		// Useless models fail on quality, however fluent they sound.
+		{"echo-last", "sim.echo-last-v1", certv1.PhaseFailed, "QUALITY_ISSUE", metav1.ConditionTrue},
+		{"echo-conversation", "sim.echo-conversation-v1", certv1.PhaseFailed, "QUALITY_ISSUE", metav1.ConditionTrue},
+		{"fluent-wrong", "sim.fluent-wrong-v1", certv1.PhaseFailed, "QUALITY_ISSUE", metav1.ConditionTrue},
+		{"refuses", "sim.refuses-v1", certv1.PhaseFailed, "QUALITY_ISSUE", metav1.ConditionTrue},
+		{"canned", "sim.canned-v1", certv1.PhaseFailed, "QUALITY_ISSUE", metav1.ConditionTrue},
+		// A model the family table does not know, without tools or system prompts: Bedrock's
+		// refusals skip those checks, and the rest certifies it.
+		{"mistral", "mistral.mistral-7b-instruct-v0:2", certv1.PhaseCertified, "", metav1.ConditionTrue},
 	}
 	for _, tt := range tests {
 		apply(t, env, ns, manifest(tt.name, tt.model, endpoint, ""))
@@ -224,6 +233,13 @@ func TestFailuresAreJudgedAndCategorised(t *testing.T) {
 			if tt.available == metav1.ConditionFalse {
 				if calls := sim.Calls(tt.model); calls.Converse+calls.ConverseStream != 0 {
 					t.Errorf("an unavailable model got inference calls: %+v", calls)
+				}
+			}
+			if tt.model == "mistral.mistral-7b-instruct-v0:2" {
+				for _, c := range obj.Status.Capabilities {
+					if (c.Name == "tool-use" || c.Name == "system-prompt") && (c.Supported || c.Source != "service") {
+						t.Errorf("capability %+v, want unsupported by the service's word", c)
+					}
 				}
 			}
 			if c := condition(obj, certv1.ConditionDatabaseSynced); c.Reason != controllers.ReasonMirrorDisabled {

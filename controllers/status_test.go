@@ -112,7 +112,7 @@ func TestRunSpecHash(t *testing.T) {
 		"checks": func(s *certv1.ModelCertificationSpec) {
 			s.Checks = &certv1.CheckSelection{Exclude: []certv1.CheckName{"vision"}}
 		},
-		"policy":   func(s *certv1.ModelCertificationSpec) { c := int32(90); s.Policy.CertifyScore = &c },
+		"policy": func(s *certv1.ModelCertificationSpec) { c := int32(90); s.Policy.CertifyScore = &c },
 		"required checks": func(s *certv1.ModelCertificationSpec) {
 			s.Policy.RequiredChecks = []certv1.CheckName{"tool-use"}
 		},
