@@ -23,8 +23,14 @@ fi
 go vet ./...
 
 step "running tests"
+# The packages with real concurrency (the run pool and the mirror, the check runner, the shared
+# AWS clients) run under the race detector; the rest run plain.
+race_pkgs=(./controllers/ ./internal/certify/ ./internal/bedrock/)
+mapfile -t plain_pkgs < <(go list ./... | grep -v -x -F -e "$(go list "${race_pkgs[@]}")")
 # shellcheck disable=SC2086
-hack/with-test-env.sh go test -count=1 ${GO_TEST_FLAGS:-} ./...
+hack/with-test-env.sh go test -count=1 ${GO_TEST_FLAGS:-} "${plain_pkgs[@]}"
+# shellcheck disable=SC2086
+hack/with-test-env.sh go test -race -count=1 ${GO_TEST_FLAGS:-} "${race_pkgs[@]}"
 
 fuzztime="${MODELCERT_FUZZTIME:-5s}"
 if [[ "$fuzztime" != "0" ]]; then
