@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,17 +117,50 @@ func TestDBCheckUsage(t *testing.T) {
 // password.
 func TestOperatorStartsWithAnUnreachableDatabase(t *testing.T) {
 	env := testenv.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr bytes.Buffer
-	code := dispatch(ctx, []string{"--kubeconfig", env.Kubeconfig,
-		"--database-url", "postgres://admin:hunter2@127.0.0.1:1/db", "--db-query-timeout", "1s",
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0"}, &stdout, &stderr)
+	var stdout bytes.Buffer
+	stderr := &lockedBuffer{}
+	exited := make(chan int, 1)
+	go func() {
+		exited <- dispatch(ctx, []string{"--kubeconfig", env.Kubeconfig,
+			"--database-url", "postgres://admin:hunter2@127.0.0.1:1/db", "--db-query-timeout", "1s",
+			"--metrics-bind-address", "0", "--health-probe-bind-address", "0"}, &stdout, stderr)
+	}()
+	// The manager runs until stopped; stop it once it has said why the mirror waits.
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(stderr.String(), "Database not ready") && time.Now().Before(deadline) {
+		select {
+		case code := <-exited:
+			t.Fatalf("manager exited %d while the database was unreachable:\n%s", code, stderr.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	cancel()
+	code := <-exited
 	out := stderr.String()
 	if code != 0 || !strings.Contains(out, "Database not ready") || strings.Contains(out, "hunter2") ||
 		!strings.Contains(out, "admin:xxxxx@") {
 		t.Errorf("exit %d; want 0 after running until stopped, a log that the database is not ready, the password masked:\n%s", code, out)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer that a running manager writes while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestKubeAPIRateFlags(t *testing.T) {
