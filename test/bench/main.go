@@ -213,7 +213,7 @@ func measure(ctx context.Context, cfg config, dir string) (*results, error) {
 			b.mgr.Stop()
 		}
 	}()
-	if err := b.waitWorkers(ctx, 0); err != nil {
+	if err := b.mgr.WaitWorkers(ctx, 0); err != nil {
 		return nil, err
 	}
 	sampleCtx, stopSampling := context.WithCancel(ctx)
@@ -268,11 +268,11 @@ func measure(ctx context.Context, cfg config, dir string) (*results, error) {
 	if before, err = b.snapshot(ctx); err != nil {
 		return nil, err
 	}
-	logSize := b.logSize()
+	logSize := b.mgr.LogSize()
 	if err := b.mgr.Kill(); err != nil {
 		return nil, err
 	}
-	if err := b.waitWorkers(ctx, logSize); err != nil {
+	if err := b.mgr.WaitWorkers(ctx, logSize); err != nil {
 		return nil, err
 	}
 	if err := sleep(ctx, cfg.restartWindow); err != nil {
@@ -324,30 +324,6 @@ func (b *bench) sample(ctx context.Context) {
 			return
 		}
 	}
-}
-
-func (b *bench) logSize() int64 {
-	info, err := os.Stat(filepath.Join(b.dir, "manager.log"))
-	if err != nil {
-		return 0
-	}
-	return info.Size()
-}
-
-// waitWorkers waits until the manager's log, past offset, says a controller started its
-// workers, or a minute passes.
-func (b *bench) waitWorkers(ctx context.Context, offset int64) error {
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		data, err := os.ReadFile(filepath.Join(b.dir, "manager.log"))
-		if err == nil && int64(len(data)) > offset && strings.Contains(string(data[offset:]), "Starting workers") {
-			return nil
-		}
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("the manager did not start its workers within a minute; see %s", filepath.Join(b.dir, "manager.log"))
 }
 
 func (b *bench) createAll(ctx context.Context, pairs []harness.Pair) error {

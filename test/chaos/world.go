@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
@@ -41,8 +42,10 @@ type tracked struct {
 	pair   harness.Pair
 	policy certv1.DeletionPolicy
 	score  int32
-	// exclude says whether checks.exclude is set (the other run-affecting edit).
+	// exclude says whether checks.exclude is set (the other run-affecting edit); edits counts
+	// the edits.
 	exclude bool
+	edits   uint64
 
 	// lastEdit is when the harness last created or edited the spec; gen the generation it made.
 	lastEdit time.Time
@@ -143,6 +146,9 @@ func setUp(ctx context.Context, cfg config, dir string) (*world, error) {
 	if w.mgr, err = harness.StartManager(cfg.managerBin, args, env, filepath.Join(dir, "manager.log")); err != nil {
 		return fail(err)
 	}
+	if err := w.mgr.WaitWorkers(ctx, 0); err != nil {
+		return fail(err)
+	}
 	fmt.Printf("chaos: manager %s %v\n", cfg.managerBin, args)
 	return w, nil
 }
@@ -183,6 +189,14 @@ func (w *world) observe(obj *certv1.ModelCertification, deleted bool) {
 	}
 }
 
+// rngFor is the random source of one object's nth choice, so that a seed gives every object the
+// same choices whatever order the parallel workers take them in.
+func (w *world) rngFor(name string, n uint64) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return rand.New(rand.NewPCG(w.cfg.seed^h.Sum64(), n))
+}
+
 // fault logs a fault with its time since the start.
 func (w *world) fault(format string, args ...any) {
 	line := fmt.Sprintf("[%6.1fs] ", time.Since(w.start).Seconds()) + fmt.Sprintf(format, args...)
@@ -197,9 +211,10 @@ func (w *world) create(ctx context.Context, name string) error {
 	w.mu.Lock()
 	pair := w.pairs[w.nextPair]
 	w.nextPair++
+	rng := w.rngFor(name, 0)
 	t := &tracked{name: name, pair: pair, score: 80, settledAt: map[int64]time.Time{}, lastEdit: time.Now(), gen: 1,
-		policy: []certv1.DeletionPolicy{certv1.DeletionPolicyRetain, certv1.DeletionPolicyDelete}[w.rng.IntN(2)]}
-	useSecret := w.rng.IntN(2) == 0
+		policy: []certv1.DeletionPolicy{certv1.DeletionPolicyRetain, certv1.DeletionPolicyDelete}[rng.IntN(2)]}
+	useSecret := rng.IntN(2) == 0
 	w.objects[name] = t
 	w.mu.Unlock()
 	obj := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
@@ -221,11 +236,13 @@ func (w *world) create(ctx context.Context, name string) error {
 func (w *world) edit(ctx context.Context, name string) error {
 	w.mu.Lock()
 	t := w.objects[name]
+	t.edits++
+	rng := w.rngFor(name, t.edits)
 	var spec map[string]any
-	if w.rng.IntN(2) == 0 {
+	if rng.IntN(2) == 0 {
 		score := t.score
 		for score == t.score {
-			score = int32(60 + w.rng.IntN(41))
+			score = int32(60 + rng.IntN(41))
 		}
 		t.score = score
 		spec = map[string]any{"policy": map[string]any{"certifyScore": score}}

@@ -1,8 +1,10 @@
 package harness
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"strings"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -16,10 +18,11 @@ const crashBackoff = time.Second
 // Manager runs the manager binary under a supervisor that restarts it whenever it exits,
 // appending every incarnation's output to one log file.
 type Manager struct {
-	bin  string
-	args []string
-	env  []string
-	log  *os.File
+	bin     string
+	args    []string
+	env     []string
+	log     *os.File
+	logPath string
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -35,7 +38,7 @@ func StartManager(bin string, args, env []string, logPath string) (*Manager, err
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{bin: bin, args: args, env: env, log: log}
+	m := &Manager{bin: bin, args: args, env: env, log: log, logPath: logPath}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m, m.startLocked()
@@ -103,4 +106,32 @@ func (m *Manager) Stop() {
 		<-exited
 	}
 	m.log.Close()
+}
+
+// LogSize is the log's length now, an offset for WaitWorkers.
+func (m *Manager) LogSize() int64 {
+	info, err := os.Stat(m.logPath)
+	if err != nil {
+		return 0
+	}
+	return info.Size()
+}
+
+// WaitWorkers waits until the log, past offset, says a controller started its workers: the
+// manager is up. It gives up after a minute, naming the log, so that a manager refusing its flags
+// fails the run at once rather than crash-looping through it.
+func (m *Manager) WaitWorkers(ctx context.Context, offset int64) error {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(m.logPath)
+		if err == nil && int64(len(data)) > offset && strings.Contains(string(data[offset:]), "Starting workers") {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the manager did not start its workers within a minute; see %s", m.logPath)
 }
