@@ -30,6 +30,10 @@ import (
 
 const namespace = "bench"
 
+// managerCredentials are the fake AWS credentials the manager and the direct driver sign with.
+var managerCredentials = map[string]string{"AWS_ACCESS_KEY_ID": "AKIABENCH", "AWS_SECRET_ACCESS_KEY": "bench-secret",
+	"AWS_EC2_METADATA_DISABLED": "true"}
+
 type config struct {
 	root, managerBin, simBin, assets string
 	n, concurrency, reconciles       int
@@ -203,8 +207,10 @@ func measure(ctx context.Context, cfg config, dir string) (*results, error) {
 		"--max-concurrent-runs", fmt.Sprint(cfg.concurrency), "--max-runs-per-model", fmt.Sprint(cfg.concurrency),
 		"--max-concurrent-reconciles", fmt.Sprint(cfg.reconciles)}, cfg.managerArgs...)
 	res.ManagerArgs = args[2:]
-	env := []string{"KUBECONFIG=" + b.cp.ManagerKubeconfig, "AWS_EC2_METADATA_DISABLED=true",
-		"AWS_ACCESS_KEY_ID=AKIABENCH", "AWS_SECRET_ACCESS_KEY=bench-secret"}
+	env := []string{"KUBECONFIG=" + b.cp.ManagerKubeconfig}
+	for key, value := range managerCredentials {
+		env = append(env, key+"="+value)
+	}
 	if b.mgr, err = harness.StartManager(cfg.managerBin, args, env, filepath.Join(dir, "manager.log")); err != nil {
 		return nil, err
 	}
@@ -432,6 +438,10 @@ func (b *bench) costSince(ctx context.Context, since snapshot) (cost, error) {
 // direct runs the engine itself on every pair, concurrency at once, as the operator's run pool
 // would but with no Kubernetes and no database, and returns how long it took and the verdicts.
 func direct(ctx context.Context, pairs []harness.Pair, endpoint string, concurrency int) (time.Duration, map[string]int) {
+	// The same credentials as the manager's, from the same place: the environment.
+	for key, value := range managerCredentials {
+		os.Setenv(key, value)
+	}
 	verdicts := map[string]int{}
 	var mu sync.Mutex
 	slots := make(chan struct{}, concurrency)

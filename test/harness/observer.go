@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
 )
@@ -22,6 +24,8 @@ type Observer struct {
 // Observe starts watching namespace; onChange gets every object it sees change (deleted reports
 // the object's removal). It returns once the first list is in.
 func Observe(ctx context.Context, cfg *rest.Config, namespace string, onChange func(obj *certv1.ModelCertification, deleted bool)) (*Observer, error) {
+	// The harness has no logs of its own to show; client-go's would only be noise.
+	ctrllog.SetLogger(logr.Discard())
 	c, err := cache.New(cfg, cache.Options{
 		Scheme:            Scheme(),
 		DefaultNamespaces: map[string]cache.Config{namespace: {}},
