@@ -144,8 +144,9 @@ func (w *world) checkRows(ctx context.Context) (rowProblems, historyProblems []s
 			} else if r.runID != obj.Status.RunID || r.status != want || r.deleted {
 				p("stale row: %s has run %s %s (deleted_at set %v), status says run %s %s", t.name, r.runID, r.status, r.deleted, obj.Status.RunID, want)
 			}
-		case t.deletedWithVerdict == "":
-			// Deleted before any verdict: a row, if any, was judged above.
+		case t.deletedWithVerdict == "" || t.rowTruncated:
+			// Deleted before any verdict, or its row truncated since: a row, if any, was
+			// judged above.
 		case t.policy == certv1.DeletionPolicyRetain && !hasRow:
 			p("lost verdict: %s (Retain) was deleted holding verdict run %s; no row is left", t.name, t.deletedWithVerdict)
 		case t.policy == certv1.DeletionPolicyRetain && certv1Rank(r.status) < 2:

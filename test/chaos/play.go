@@ -208,6 +208,11 @@ func (w *world) truncate(ctx context.Context, from time.Time, at time.Duration) 
 	if _, err := conn.Exec(ctx, "TRUNCATE model_certifications"); err != nil {
 		return fmt.Errorf("truncate: %w", err)
 	}
+	w.mu.Lock()
+	for _, t := range w.objects {
+		t.rowTruncated = t.rowTruncated || t.deleted()
+	}
+	w.mu.Unlock()
 	w.fault("model_certifications truncated")
 	return nil
 }

@@ -60,6 +60,9 @@ type tracked struct {
 	verdictRun, deletedWithVerdict string
 	verdictPhase                   certv1.Phase
 	durationMs                     int64
+	// rowTruncated says the table was truncated after the object was deleted: its Retain row is
+	// gone for good, as nothing is left to write it again.
+	rowTruncated bool
 }
 
 func (t *tracked) deleted() bool { return !t.deletedAt.IsZero() }
