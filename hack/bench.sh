@@ -6,18 +6,4 @@
 # (test/bench).
 #   hack/bench.sh [--n 1000] [--concurrency 64] [--latency 50ms] [--out results.jsonl] ...
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-echo "==> preparing the control plane (kube-apiserver, etcd, kubectl)"
-KUBEBUILDER_ASSETS="$(hack/control-plane.sh)"
-export KUBEBUILDER_ASSETS
-
-bin="$(mktemp -d "${TMPDIR:-/tmp}/modelcert-bench-bin.XXXXXX")"
-trap 'rm -rf "$bin"' EXIT
-echo "==> building manager, bedrock-sim and the bench harness"
-go build -o "$bin/manager" ./cmd/manager
-go build -o "$bin/bedrock-sim" ./cmd/bedrock-sim
-go build -o "$bin/bench" ./test/bench
-
-echo "==> machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(uname -sr)"
-"$bin/bench" --root . --manager "$bin/manager" --simulator "$bin/bedrock-sim" "$@"
+exec "$(dirname "${BASH_SOURCE[0]}")/bench-harness.sh" bench "$@"

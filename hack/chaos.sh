@@ -6,18 +6,4 @@
 # when any assertion fails.
 #   hack/chaos.sh [--seed N] [--objects 200] [--rounds 2] [--keep] ...   (or CHAOS_SEED=N)
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-echo "==> preparing the control plane (kube-apiserver, etcd, kubectl)"
-KUBEBUILDER_ASSETS="$(hack/control-plane.sh)"
-export KUBEBUILDER_ASSETS
-
-bin="$(mktemp -d "${TMPDIR:-/tmp}/modelcert-chaos-bin.XXXXXX")"
-trap 'rm -rf "$bin"' EXIT
-echo "==> building manager, bedrock-sim and the chaos harness"
-go build -o "$bin/manager" ./cmd/manager
-go build -o "$bin/bedrock-sim" ./cmd/bedrock-sim
-go build -o "$bin/chaos" ./test/chaos
-
-echo "==> chaos"
-timeout --kill-after=30s 15m "$bin/chaos" --root . --manager "$bin/manager" --simulator "$bin/bedrock-sim" "$@"
+HARNESS_TIMEOUT=15m exec "$(dirname "${BASH_SOURCE[0]}")/bench-harness.sh" chaos "$@"

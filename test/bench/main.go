@@ -49,6 +49,9 @@ func main() {
 
 func run() int {
 	cfg, err := parseFlags()
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		return 2

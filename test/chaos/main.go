@@ -35,6 +35,9 @@ func main() {
 
 func run() int {
 	cfg, err := parseFlags()
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "chaos: %v\n", err)
 		return 2
