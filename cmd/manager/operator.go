@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -134,10 +135,14 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	cfg.QPS, cfg.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap), zap.WriteTo(stderr)))
-	setupLog := ctrl.Log.WithName("setup")
+	// The manager and its runnables log through this logger, not the global one alone, which
+	// controller-runtime lets a process set only once.
+	logger := zap.New(zap.UseFlagOptions(&o.zap), zap.WriteTo(stderr))
+	ctrl.SetLogger(logger)
+	setupLog := logger.WithName("setup")
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Logger:                 logger,
 		Scheme:                 newScheme(),
 		Metrics:                metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress: o.probeAddr,
@@ -163,7 +168,7 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 			return 1
 		}
 		defer db.Close()
-		if err := mgr.Add(migrator{db: db}); err != nil {
+		if err := mgr.Add(migrator{db: db, log: logger.WithName("database")}); err != nil {
 			setupLog.Error(err, "Unable to set up the database migration")
 			return 1
 		}
@@ -192,15 +197,17 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 
 // migrator migrates the database in the background, retrying with backoff while it is
 // unreachable; every replica runs it (the migration serialises on a lock).
-type migrator struct{ db *store.Store }
+type migrator struct {
+	db  *store.Store
+	log logr.Logger
+}
 
 func (m migrator) Start(ctx context.Context) error {
-	logger := ctrl.Log.WithName("database")
 	err := m.db.MigrateWhenReachable(ctx, databaseRetryMax, func(err error) {
-		logger.Info("Database not ready; the mirror waits and certification goes on", "error", oneLine(err))
+		m.log.Info("Database not ready; the mirror waits and certification goes on", "error", oneLine(err))
 	})
 	if err == nil {
-		logger.Info("Database schema is up to date")
+		m.log.Info("Database schema is up to date")
 	}
 	if ctx.Err() != nil {
 		return nil
