@@ -37,6 +37,7 @@ type operatorOptions struct {
 	leaderElect bool
 	kubeconfig  string
 	database    databaseFlags
+	deployment  deploymentFlags
 	reconciler  controllers.Options
 	zap         zap.Options
 }
@@ -58,7 +59,7 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 	var o operatorOptions
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address the Prometheus metrics endpoint binds to; 0 disables it")
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443", "address the Prometheus metrics endpoint binds to; 0 disables it")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address the /healthz and /readyz probes bind to")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster, or ~/.kube/config)")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader through a Lease so that only one replica reconciles")
@@ -68,6 +69,7 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 	fs.DurationVar(&o.reconciler.MirrorResync, "mirror-resync", 10*time.Minute, "how often a current verdict is written to the database again, so a wiped table converges")
 	fs.DurationVar(&o.reconciler.FinalizeTimeout, "finalize-timeout", 5*time.Minute, "how long a deleted object waits for the database before it is released anyway")
 	o.database.bind(fs)
+	o.deployment.bind(fs)
 	o.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -93,6 +95,9 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 	if o.reconciler.FinalizeTimeout <= 0 {
 		return o, fmt.Errorf("--finalize-timeout must be positive, got %s", o.reconciler.FinalizeTimeout)
 	}
+	if err := o.deployment.resolve(o.leaderElect); err != nil {
+		return o, err
+	}
 	return o, o.database.validate()
 }
 
@@ -113,13 +118,15 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
 	setupLog := ctrl.Log.WithName("setup")
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	opts := ctrl.Options{
 		Scheme:                 newScheme(),
 		Metrics:                metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress: o.probeAddr,
 		LeaderElection:         o.leaderElect,
 		LeaderElectionID:       "modelcert-operator.certification.modelcert.io",
-	})
+	}
+	o.deployment.apply(&opts)
+	mgr, err := ctrl.NewManager(cfg, opts)
 	if err != nil {
 		setupLog.Error(err, "Unable to create manager")
 		return 1
