@@ -3,7 +3,8 @@
 # to IMG, pinned to the digest `make image` built for that tag when there is one.
 #
 # Environment: IMG (default: the image `make image` built last), DEPLOY_BASE (default
-# config/default; config/namespaced for the per-namespace variant), KUBECTL (default kubectl).
+# config/default; config/namespaced for the per-namespace variant), KUBECTL (default kubectl),
+# DEPLOY_OVERLAY (where the overlay is written, default bin/deploy).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -30,12 +31,13 @@ case "${IMG##*/}" in
   *) echo "deploy: IMG must name a tag (REPO:TAG): $IMG" >&2; exit 2 ;;
 esac
 
-# A throwaway overlay sets the image, so the checked-in kustomizations stay untouched.
-overlay="bin/deploy"
+# A throwaway overlay (DEPLOY_OVERLAY, default bin/deploy) sets the image, so the checked-in
+# kustomizations stay untouched.
+overlay="${DEPLOY_OVERLAY:-bin/deploy}"
 mkdir -p "$overlay"
 {
   echo "resources:"
-  echo "- ../../$DEPLOY_BASE"
+  echo "- $(realpath --relative-to="$overlay" "$root/$DEPLOY_BASE")"
   echo "images:"
   echo "- name: ghcr.io/modelcert/modelcert-operator"
   echo "  newName: ${IMG%:*}"

@@ -41,10 +41,23 @@ const (
 	crdName           = "modelcertifications.certification.modelcert.io"
 )
 
-// install applies config/default as the cluster's admin.
+// pinnedImage is the image `make deploy` is given, by tag and digest.
+const pinnedImage = "registry.example/modelcert/modelcert-operator:v9.9.9@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// install runs `make deploy`'s script as the cluster's admin: config/default with the image set.
 func install(t *testing.T, env *testenv.Env) {
 	t.Helper()
-	kubectl(t, env, "", "apply", "-k", filepath.Join(testenv.RepoRoot(), "config", "default"))
+	cmd := exec.Command(filepath.Join(testenv.RepoRoot(), "hack", "deploy.sh"))
+	cmd.Env = append(os.Environ(), "IMG="+pinnedImage, "DEPLOY_OVERLAY="+t.TempDir(),
+		"KUBECTL="+env.KubectlPath, "KUBECONFIG="+env.Kubeconfig)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("hack/deploy.sh: %v\n%s", err, out)
+	}
+	got := kubectl(t, env, "", "get", "deployment", "modelcert-controller-manager", "-n", operatorNamespace,
+		"-o", "jsonpath={.spec.template.spec.containers[0].image}")
+	if got != pinnedImage {
+		t.Errorf("the Deployment runs %q, want %q", got, pinnedImage)
+	}
 }
 
 func kubectl(t *testing.T, env *testenv.Env, stdin string, args ...string) string {
