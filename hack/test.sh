@@ -22,6 +22,10 @@ if [[ -n "$unformatted" ]]; then
 fi
 go vet ./...
 
+step "building promtool (once) for the alert checks"
+MODELCERT_PROMTOOL="$(hack/promtool.sh)"
+export MODELCERT_PROMTOOL
+
 step "running tests"
 # shellcheck disable=SC2086
 hack/with-test-env.sh go test -count=1 ${GO_TEST_FLAGS:-} ./...
