@@ -64,6 +64,22 @@ build: ## Build the manager and bedrock-sim binaries into bin/.
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 	go build -o $(LOCALBIN)/bedrock-sim ./cmd/bedrock-sim
 
+.PHONY: image
+image: ## Build the amd64+arm64 manager image with no Docker daemon into bin/image (IMG=REPO:TAG; PUSH=1 pushes it).
+	@IMG="$(IMG)" PUSH="$(PUSH)" hack/image.sh
+
+.PHONY: deploy
+deploy: ## Install the operator (config/default) with IMG, pinned to the digest `make image` built.
+	@IMG="$(IMG)" hack/deploy.sh
+
+.PHONY: undeploy
+undeploy: ## Uninstall: delete certifications, wait for their finalizers, then remove the operator and CRD.
+	@hack/undeploy.sh
+
+.PHONY: promtool
+promtool: ## Build (once) Prometheus' promtool for the alert checks; prints its path.
+	@hack/promtool.sh
+
 .PHONY: control-plane
 control-plane: ## Build (once) kube-apiserver, etcd and kubectl for tests; prints their directory.
 	@hack/control-plane.sh

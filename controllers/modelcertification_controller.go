@@ -124,12 +124,10 @@ type ModelCertificationReconciler struct {
 	mirror *mirrorReconciler
 }
 
-// +kubebuilder:rbac:groups=certification.modelcert.io,resources=modelcertifications,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=certification.modelcert.io,resources=modelcertifications/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=certification.modelcert.io,resources=modelcertifications/finalizers,verbs=update
+// +kubebuilder:rbac:groups=certification.modelcert.io,resources=modelcertifications,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=certification.modelcert.io,resources=modelcertifications/status,verbs=patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 
 // Reconcile moves one ModelCertification towards its desired state, returning early at each decision.
 func (r *ModelCertificationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

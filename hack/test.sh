@@ -22,6 +22,10 @@ if [[ -n "$unformatted" ]]; then
 fi
 go vet ./...
 
+step "building promtool (once) for the alert checks"
+MODELCERT_PROMTOOL="$(hack/promtool.sh)"
+export MODELCERT_PROMTOOL
+
 step "running tests"
 # The packages with real concurrency (the run pool and the mirror, the check runner, the shared
 # AWS clients) run under the race detector; the rest run plain.

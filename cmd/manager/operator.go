@@ -42,6 +42,7 @@ type operatorOptions struct {
 	kubeAPIQPS   float64
 	kubeAPIBurst int
 	database     databaseFlags
+	deployment   deploymentFlags
 	reconciler   controllers.Options
 	zap          zap.Options
 }
@@ -75,7 +76,7 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 	var o operatorOptions
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address the Prometheus metrics endpoint binds to; 0 disables it")
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443", "address the Prometheus metrics endpoint binds to; 0 disables it")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address the /healthz and /readyz probes bind to")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "", "address Go's pprof profiles are served on (e.g. 127.0.0.1:6060); empty turns them off")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster, or ~/.kube/config)")
@@ -88,6 +89,7 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 	fs.DurationVar(&o.reconciler.MirrorResync, "mirror-resync", 10*time.Minute, "how often the mirror reads every row again (one query) and rewrites those that differ from their objects' statuses, so a wiped or edited table converges")
 	fs.DurationVar(&o.reconciler.FinalizeTimeout, "finalize-timeout", 5*time.Minute, "how long a deleted object waits for the database before it is released anyway (an Event records what was left undone)")
 	o.database.bind(fs)
+	o.deployment.bind(fs)
 	o.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -117,6 +119,9 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 	if o.reconciler.FinalizeTimeout <= 0 {
 		return o, fmt.Errorf("--finalize-timeout must be positive, got %s", o.reconciler.FinalizeTimeout)
 	}
+	if err := o.deployment.resolve(o.leaderElect); err != nil {
+		return o, err
+	}
 	return o, o.database.validate()
 }
 
@@ -141,7 +146,7 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 	ctrl.SetLogger(logger)
 	setupLog := logger.WithName("setup")
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	opts := ctrl.Options{
 		Logger:                 logger,
 		Scheme:                 newScheme(),
 		Metrics:                metricsserver.Options{BindAddress: o.metricsAddr},
@@ -151,7 +156,9 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 		LeaderElectionID:       "modelcert-operator.certification.modelcert.io",
 		// managedFields are a large part of each object and the operator never reads them.
 		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
-	})
+	}
+	o.deployment.apply(&opts)
+	mgr, err := ctrl.NewManager(cfg, opts)
 	if err != nil {
 		setupLog.Error(err, "Unable to create manager")
 		return 1

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// managerOptions parses args as the operator does and returns the manager options they give.
+func managerOptions(args ...string) (ctrl.Options, error) {
+	o, err := parseOperatorFlags(args, io.Discard)
+	if err != nil {
+		return ctrl.Options{}, err
+	}
+	opts := ctrl.Options{LeaderElection: o.leaderElect}
+	o.deployment.apply(&opts)
+	return opts, nil
+}
+
+func TestDeploymentFlags(t *testing.T) {
+	type want struct {
+		LeaseNamespace  string
+		ReleaseOnCancel bool
+		Namespaces      []string
+		SecureMetrics   bool
+		MetricsFiltered bool
+	}
+	tests := []struct {
+		name         string
+		podNamespace string
+		args         []string
+		want         want
+	}{
+		{"defaults: every namespace, metrics over HTTPS with authorization", "", nil,
+			want{SecureMetrics: true, MetricsFiltered: true}},
+		{"lease namespace from the flag", "", []string{"--leader-elect", "--leader-election-namespace=ops"},
+			want{LeaseNamespace: "ops", ReleaseOnCancel: true, SecureMetrics: true, MetricsFiltered: true}},
+		{"lease namespace from the downward API", "modelcert-system", []string{"--leader-elect"},
+			want{LeaseNamespace: "modelcert-system", ReleaseOnCancel: true, SecureMetrics: true, MetricsFiltered: true}},
+		{"watched namespaces", "", []string{"--watch-namespaces= team-a,team-b ,", "--metrics-secure=false"},
+			want{Namespaces: []string{"team-a", "team-b"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("POD_NAMESPACE", tt.podNamespace)
+			opts, err := managerOptions(tt.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := want{
+				LeaseNamespace:  opts.LeaderElectionNamespace,
+				ReleaseOnCancel: opts.LeaderElectionReleaseOnCancel,
+				SecureMetrics:   opts.Metrics.SecureServing,
+				MetricsFiltered: opts.Metrics.FilterProvider != nil,
+			}
+			for ns := range opts.Cache.DefaultNamespaces {
+				got.Namespaces = append(got.Namespaces, ns)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDeploymentFlagErrorsNameTheFlag(t *testing.T) {
+	t.Setenv("POD_NAMESPACE", "")
+	tests := []struct {
+		args     []string
+		wantFlag string
+	}{
+		// Outside a cluster there is no pod namespace to put the Lease in.
+		{[]string{"--leader-elect"}, "--leader-election-namespace"},
+		{[]string{"--leader-elect", "--leader-election-namespace=Not_A_Namespace"}, "--leader-election-namespace"},
+		{[]string{"--watch-namespaces=team-a,Team B"}, "--watch-namespaces"},
+	}
+	for _, tt := range tests {
+		_, err := managerOptions(tt.args...)
+		if err == nil || !strings.Contains(err.Error(), tt.wantFlag) {
+			t.Errorf("%v: got error %v, want one naming %s", tt.args, err, tt.wantFlag)
+		}
+	}
+}
