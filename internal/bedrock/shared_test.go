@@ -142,3 +142,26 @@ func TestEachModelHasItsOwnRetryer(t *testing.T) {
 		t.Error("two runs of one model do not share its retryer")
 	}
 }
+
+func TestConcurrentStreamsOfASharedClient(t *testing.T) {
+	// Runs share SDK clients; the SDK's event-stream decoder must not be shared by two streams
+	// at once (under -race, make test's mode for this package, sharing it is caught).
+	_, endpoint := startSim(t)
+	c := newSimClient(t, endpoint, "amazon.nova-lite-v1:0", func(*Config) {})
+	count := certify.Request{Messages: []certify.Message{{Role: certify.RoleUser, Text: "Count from 1 to 5, separated by spaces."}}}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			resp, err := c.ConverseStream(context.Background(), count)
+			if err == nil && (!resp.MessageStop || !strings.Contains(resp.Text, "1 2 3 4 5")) {
+				err = fmt.Errorf("stream %+v, want the count to its stop", resp)
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -7,7 +7,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/schemas"
 	rttypes "github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 
 	"github.com/modelcert/modelcert-operator/internal/certify"
 )
@@ -27,7 +29,7 @@ func (c *Client) ConverseStream(ctx context.Context, req certify.Request) (certi
 		Messages:        in.messages,
 		InferenceConfig: in.inference,
 		ToolConfig:      in.toolConfig,
-	}, c.sdk.modelRetryer(c.modelID))
+	}, c.sdk.modelRetryer(c.modelID), ownStreamProtocol)
 	if err != nil {
 		failed := certify.StreamResponse{Latency: time.Since(start), Retries: retries()}
 		return failed, fmt.Errorf("converse stream %s: %w", c.modelID, Classify(err))
@@ -64,4 +66,11 @@ func (c *Client) ConverseStream(ctx context.Context, req certify.Request) (certi
 		return resp, fmt.Errorf("converse stream %s: %w", c.modelID, Classify(err))
 	}
 	return resp, nil
+}
+
+// ownStreamProtocol gives a stream a protocol of its own. The SDK's protocol decodes event
+// streams through one buffer per client, so two streams of a shared client at once corrupt each
+// other (the race detector caught it once runs shared clients).
+func ownStreamProtocol(o *bedrockruntime.Options) {
+	o.Protocol = restjson1.New(schemas.AmazonBedrockFrontendService)
 }
