@@ -101,7 +101,9 @@ func (m *mirrorReconciler) sync(ctx context.Context, obj *certv1.ModelCertificat
 		}
 		m.pool.dropVerdict(key, v.row.RunID)
 	}
-	if obj.Status.RunID == "" {
+	// A run the deletion cancels never ends: its start is not written, so that the row keeps
+	// the object's last verdict rather than a run that stays PROCESSING for good.
+	if obj.Status.RunID == "" || (!obj.DeletionTimestamp.IsZero() && obj.Status.Phase == certv1.PhaseProcessing) {
 		return nil
 	}
 	want := rowFor(obj)

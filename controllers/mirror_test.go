@@ -121,18 +121,25 @@ func TestDeletionDuringAnOutageLeavesNoOrphan(t *testing.T) {
 		{"deleted", "amazon.nova-lite-v1:0", "  deletionPolicy: Delete\n"},
 		{"retained", "anthropic.claude-3-haiku-20240307-v1:0", ""},
 	}
+	// Edited and deleted at once: the run the edit starts is cancelled by the deletion.
+	const cancelled, cancelledModel = "cancelled", "amazon.nova-micro-v1:0"
 	for _, obj := range objects {
 		apply(t, env, ns, manifest(obj.name, obj.model, endpoint, obj.policy))
 	}
-	for _, obj := range objects {
-		waitFor(t, env, ns, obj.name, "condition=DatabaseSynced")
+	apply(t, env, ns, manifest(cancelled, cancelledModel, endpoint, ""))
+	for _, name := range []string{objects[0].name, objects[1].name, cancelled} {
+		waitFor(t, env, ns, name, "condition=DatabaseSynced")
 	}
 	firstRun := map[string]string{}
-	for _, obj := range objects {
-		firstRun[obj.name] = get(t, env, ns, obj.name).Status.RunID
+	for _, name := range []string{objects[0].name, objects[1].name, cancelled} {
+		firstRun[name] = get(t, env, ns, name).Status.RunID
 	}
 
 	o.proxy.Down()
+	apply(t, env, ns, manifest(cancelled, cancelledModel, endpoint, excludeVision))
+	if _, stderr, err := env.Kubectl("", "delete", "-n", ns, "mcert/"+cancelled, "--wait=false"); err != nil {
+		t.Fatalf("kubectl delete: %v\n%s", err, stderr)
+	}
 	for _, obj := range objects {
 		apply(t, env, ns, manifest(obj.name, obj.model, endpoint, obj.policy+excludeVision))
 	}
@@ -170,6 +177,15 @@ func TestDeletionDuringAnOutageLeavesNoOrphan(t *testing.T) {
 	row, err := o.direct.Get(context.Background(), "anthropic.claude-3-haiku-20240307-v1:0", "us-east-1")
 	if err != nil || row.RunID != lastRun["retained"] || row.Status != store.StatusCertified || row.DeletedAt == nil {
 		t.Errorf("deletionPolicy Retain: row %+v, %v; want the last run's verdict, marked deleted", row, err)
+	}
+	eventually(t, 30*time.Second, cancelled+" to go", func() (bool, error) {
+		err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: cancelled}, &certv1.ModelCertification{})
+		return apierrors.IsNotFound(err), err
+	})
+	row, err = o.direct.Get(context.Background(), cancelledModel, "us-east-1")
+	if err != nil || row.RunID != firstRun[cancelled] || row.Status != store.StatusCertified || row.DeletedAt == nil {
+		t.Errorf("deleted during the run its edit started: row %+v, %v; want the last verdict (run %s), marked deleted",
+			row, err, firstRun[cancelled])
 	}
 	if diffs, err := o.direct.Check(context.Background(), nil); err != nil || len(diffs) != 0 {
 		t.Errorf("db check with no objects left: %v, %v; want no orphan", diffs, err)
