@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"os"
@@ -37,7 +36,7 @@ func TestMain(m *testing.M) {
 // test's manager only sees its own namespace.
 func startOperator(t testing.TB, env *testenv.Env, ns string, r *controllers.ModelCertificationReconciler, wrap ...func(client.Client) client.Client) (stop func()) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testenv.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("operator log:\n%s", logs.String())
@@ -144,25 +143,6 @@ func newOutage(t testing.TB) outage {
 	}
 	t.Cleanup(o.db.Close)
 	return o
-}
-
-// logBuffer keeps an operator's log for the test to show on failure; goroutines may write to it
-// after the test ends, which t.Log would not allow.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // eventually polls cond every 50ms until it holds or timeout passes.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,25 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/bedrock"
+
+	"github.com/modelcert/modelcert-operator/internal/testenv"
 )
-
-// lockedBuffer collects stderr while the server goroutine writes to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // startRun runs the command in the background and returns the URL it listens on, and a
 // function that stops it and returns its exit code.
@@ -66,7 +49,7 @@ func startRun(t *testing.T, args []string, stderr io.Writer) (string, func() int
 }
 
 func TestRunServesLogsAndShutsDown(t *testing.T) {
-	var stderr lockedBuffer
+	var stderr testenv.Buffer
 	url, stop := startRun(t, []string{"--listen", "127.0.0.1:0", "--access-key", "AKIDTEST:secret"}, &stderr)
 	if !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Fatalf("URL = %q, want http://127.0.0.1:PORT", url)
@@ -100,7 +83,7 @@ func TestRunServesLogsAndShutsDown(t *testing.T) {
 // TestRunServesTLS starts the command with a self-signed certificate, and the AWS SDK trusts
 // it through the PEM the command wrote and AWS_CA_BUNDLE; the SDK negotiates HTTP/2.
 func TestRunServesTLS(t *testing.T) {
-	var stderr lockedBuffer
+	var stderr testenv.Buffer
 	pemPath := filepath.Join(t.TempDir(), "sim.pem")
 	url, stop := startRun(t, []string{"--tls", "--tls-cert-out", pemPath}, &stderr)
 	if !strings.HasPrefix(url, "https://127.0.0.1:") {

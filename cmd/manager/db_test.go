@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -120,7 +119,7 @@ func TestOperatorStartsWithAnUnreachableDatabase(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout bytes.Buffer
-	stderr := &lockedBuffer{}
+	stderr := &testenv.Buffer{}
 	exited := make(chan int, 1)
 	go func() {
 		exited <- dispatch(ctx, []string{"--kubeconfig", env.Kubeconfig,
@@ -143,24 +142,6 @@ func TestOperatorStartsWithAnUnreachableDatabase(t *testing.T) {
 		!strings.Contains(out, "admin:xxxxx@") {
 		t.Errorf("exit %d; want 0 after running until stopped, a log that the database is not ready, the password masked:\n%s", code, out)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that a running manager writes while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestKubeAPIRateFlags(t *testing.T) {

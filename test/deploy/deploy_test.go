@@ -114,28 +114,10 @@ func managerBinary(t *testing.T) string {
 	return managerPath
 }
 
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // manager is the operator running as a process out of the cluster.
 type manager struct {
 	cmd    *exec.Cmd
-	log    *syncBuffer
+	log    *testenv.Buffer
 	exited chan error
 }
 
@@ -147,7 +129,7 @@ func startManager(t *testing.T, kubeconfig string, args ...string) *manager {
 	cmd := exec.Command(managerBinary(t), append([]string{"--kubeconfig", kubeconfig, "--health-probe-bind-address", "0"}, args...)...)
 	cmd.Env = []string{"HOME=" + home, "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + home + "/none", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/none"}
-	m := &manager{cmd: cmd, log: &syncBuffer{}, exited: make(chan error, 1)}
+	m := &manager{cmd: cmd, log: &testenv.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = m.log, m.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
