@@ -330,8 +330,9 @@ func TestUndeployLeavesNothingBehind(t *testing.T) {
 	ctx := t.Context()
 	install(t, env)
 	kubeconfig, _ := serviceAccountKubeconfig(t, env, operatorNamespace, serviceAccount)
+	// With a database, so that the mirror's finalizer holds every certification.
 	m := startManager(t, kubeconfig, "--leader-elect", "--leader-election-namespace", operatorNamespace,
-		"--metrics-bind-address", "0")
+		"--metrics-bind-address", "0", "--database-url", testenv.Database(t))
 
 	endpoint := simulator(t)
 	var manifests []string
