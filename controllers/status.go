@@ -45,7 +45,6 @@ func judgementPolicy(p *certv1.CertificationPolicy) certify.Policy {
 
 // finishRun records the verdict of the run in status.
 func finishRun(status *certv1.ModelCertificationStatus, spec *certv1.ModelCertificationSpec, report certify.Report, verdict certify.Verdict) {
-	before := *status
 	switch verdict.Status {
 	case certify.VerdictCertified:
 		status.Phase = certv1.PhaseCertified
@@ -76,9 +75,10 @@ func finishRun(status *certv1.ModelCertificationStatus, spec *certv1.ModelCertif
 	if verdict.Status == certify.VerdictCertified {
 		status.LastCertifiedAt = status.CompletedAt
 	}
-	status.ConsecutiveTemporaryFailures = 0
 	if verdict.Temporary {
-		status.ConsecutiveTemporaryFailures = before.ConsecutiveTemporaryFailures + 1
+		status.ConsecutiveTemporaryFailures++
+	} else {
+		status.ConsecutiveTemporaryFailures = 0
 	}
 	status.Capabilities = nil
 	for _, c := range report.Capabilities {
