@@ -42,9 +42,15 @@ if [[ "$fuzztime" != "0" ]]; then
   for pkg in $(go list ./...); do
     for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
       echo "fuzz $pkg $target"
-      # Minimising each new interesting input is bounded: unbounded, it can outlast the fuzz time
-      # on 2 cores, and the fuzzer then fails with "context deadline exceeded" though nothing broke.
+      # Minimising each new interesting input is bounded: unbounded, it can outlast the fuzz time.
       if ! out="$(go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" -fuzzminimizetime=10x "$pkg" 2>&1)"; then
+        # On 2 busy cores Go's fuzzer sometimes ends with "context deadline exceeded" when its
+        # time runs out while a worker is busy, though no input failed: a real failure always
+        # writes its input to testdata. Only that counts.
+        if grep -q 'context deadline exceeded' <<<"$out" && ! grep -q 'Failing input written to' <<<"$out"; then
+          echo "fuzz $target: the fuzzer stopped at its deadline with no failing input; not a failure"
+          continue
+        fi
         echo "$out" >&2
         exit 1
       fi
