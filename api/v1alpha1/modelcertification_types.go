@@ -232,6 +232,25 @@ type FailedCheck struct {
 	Message string `json:"message,omitempty"`
 }
 
+// Regression records a verdict that fell below the one before it.
+type Regression struct {
+	// at is when the lower verdict was recorded.
+	At metav1.Time `json:"at"`
+	// fromPhase and fromBadge are the verdict before the regression.
+	// +optional
+	FromPhase Phase `json:"fromPhase,omitempty"`
+	// +optional
+	FromBadge string `json:"fromBadge,omitempty"`
+	// checks are the checks that passed before and do not now.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	Checks []string `json:"checks,omitempty"`
+}
+
+// RequestedAtAnnotation starts one run on demand each time its value changes, also while a
+// verdict is current (the convention GitOps tools use for "reconcile now").
+const RequestedAtAnnotation = "certification.modelcert.io/requested-at"
+
 // Progress counts the checks of the run in progress.
 type Progress struct {
 	// done is the number of checks finished.
@@ -364,6 +383,17 @@ type ModelCertificationStatus struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	ConsecutiveTemporaryFailures int32 `json:"consecutiveTemporaryFailures,omitempty"`
+
+	// regression is set when a run's verdict fell below the one before it (a Certified object
+	// whose new verdict is not, or a lower badge); cleared by the next verdict that is not lower.
+	// +optional
+	Regression *Regression `json:"regression,omitempty"`
+
+	// lastHandledRequestedAt is the value of the annotation
+	// certification.modelcert.io/requested-at that last started a run on demand.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	LastHandledRequestedAt string `json:"lastHandledRequestedAt,omitempty"`
 
 	// capabilities are what the last run established about the model's optional features, and
 	// who said so.
