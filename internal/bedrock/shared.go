@@ -1,7 +1,6 @@
 package bedrock
 
 import (
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -23,6 +22,9 @@ const (
 	// maxSharedConfigs bounds the AWS configurations (and their clients and credential caches)
 	// kept; the least recently used goes first.
 	maxSharedConfigs = 64
+	// maxModelRetryers bounds the per-model retryers of one configuration. A retryer dropped
+	// while its model is throttled forgets only that it was: its successor starts afresh.
+	maxModelRetryers = 256
 	// Idle connections are kept for the next run, within these bounds.
 	maxIdleConns        = 256
 	maxIdleConnsPerHost = 128
@@ -36,7 +38,7 @@ type sdkClients struct {
 	runtime *bedrockruntime.Client
 	// newRetryer makes the retryer of one model's runtime calls; retryers keeps them by model id.
 	newRetryer func() aws.Retryer
-	retryers   sync.Map
+	retryers   *lru[string, aws.Retryer]
 }
 
 // modelRetryer gives a model's runtime calls a retryer of their own. Bedrock's quotas are per
@@ -44,11 +46,8 @@ type sdkClients struct {
 // every model of a configuration, one throttled model would slow, and lower the rating of, all
 // the others.
 func (s *sdkClients) modelRetryer(modelID string) func(*bedrockruntime.Options) {
-	r, ok := s.retryers.Load(modelID)
-	if !ok {
-		r, _ = s.retryers.LoadOrStore(modelID, s.newRetryer())
-	}
-	return func(o *bedrockruntime.Options) { o.Retryer = r.(aws.Retryer) }
+	r, _ := s.retryers.get(modelID, func() (aws.Retryer, error) { return s.newRetryer(), nil })
+	return func(o *bedrockruntime.Options) { o.Retryer = r }
 }
 
 // clientKey is what an AWS configuration depends on. The secret key and session token appear
@@ -77,10 +76,8 @@ func keyOf(c Config) clientKey {
 // clientCache keeps the SDK clients per key, least recently used first out, and one HTTP
 // client per CA bundle, so that runs share connections instead of each opening its own.
 type clientCache struct {
-	mu      sync.Mutex
-	max     int
-	order   *list.List // of *cacheEntry, most recently used first
-	entries map[clientKey]*list.Element
+	clients *lru[clientKey, *sdkClients]
+	mu      sync.Mutex             // guards http
 	http    map[string]*sharedHTTP // by AWS_CA_BUNDLE path, "" for none
 }
 
@@ -91,14 +88,8 @@ type sharedHTTP struct {
 	caBundle []byte
 }
 
-type cacheEntry struct {
-	key     clientKey
-	clients *sdkClients
-}
-
 func newClientCache(max int) *clientCache {
-	return &clientCache{max: max, order: list.New(), entries: map[clientKey]*list.Element{},
-		http: map[string]*sharedHTTP{}}
+	return &clientCache{clients: newLRU[clientKey, *sdkClients](max), http: map[string]*sharedHTTP{}}
 }
 
 // shared is the process's cache: the controller builds a Client per run.
@@ -107,38 +98,22 @@ var shared = newClientCache(maxSharedConfigs)
 // get returns the clients for c, building them on first use.
 func (cc *clientCache) get(ctx context.Context, c Config) (*sdkClients, error) {
 	key := keyOf(c)
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if e, ok := cc.entries[key]; ok {
-		cc.order.MoveToFront(e)
-		return e.Value.(*cacheEntry).clients, nil
-	}
-	httpClient, err := cc.httpClient(key.caBundle)
-	if err != nil {
-		return nil, err
-	}
-	clients, err := newSDKClients(ctx, c, httpClient)
-	if err != nil {
-		return nil, err
-	}
-	cc.entries[key] = cc.order.PushFront(&cacheEntry{key: key, clients: clients})
-	if cc.order.Len() > cc.max {
-		oldest := cc.order.Back()
-		cc.order.Remove(oldest)
-		delete(cc.entries, oldest.Value.(*cacheEntry).key)
-	}
-	return clients, nil
+	return cc.clients.get(key, func() (*sdkClients, error) {
+		httpClient, err := cc.httpClient(key.caBundle)
+		if err != nil {
+			return nil, err
+		}
+		return newSDKClients(ctx, c, httpClient)
+	})
 }
 
 // len is the number of configurations kept.
-func (cc *clientCache) len() int {
+func (cc *clientCache) len() int { return cc.clients.len() }
+
+// httpClient returns the HTTP client for a CA bundle, reading the bundle once.
+func (cc *clientCache) httpClient(caBundle string) (*sharedHTTP, error) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	return cc.order.Len()
-}
-
-// httpClient returns the HTTP client for a CA bundle, reading the bundle once. Callers hold mu.
-func (cc *clientCache) httpClient(caBundle string) (*sharedHTTP, error) {
 	if hc, ok := cc.http[caBundle]; ok {
 		return hc, nil
 	}
@@ -180,6 +155,7 @@ func newSDKClients(ctx context.Context, c Config, shared *sharedHTTP) (*sdkClien
 	}
 	return &sdkClients{
 		newRetryer: func() aws.Retryer { return newRetryer(c.maxAttempts(), c.MaxBackoff) },
+		retryers:   newLRU[string, aws.Retryer](maxModelRetryers),
 		control: bedrock.NewFromConfig(cfg, func(o *bedrock.Options) {
 			endpoint(&o.BaseEndpoint)
 			o.APIOptions = append(o.APIOptions, addAttemptCounting)

@@ -141,6 +141,13 @@ func TestEachModelHasItsOwnRetryer(t *testing.T) {
 	if retryer(lite) != retryer(liteAgain) {
 		t.Error("two runs of one model do not share its retryer")
 	}
+	// A fleet of models does not grow the process: the retryers kept are bounded.
+	for i := range 2 * maxModelRetryers {
+		lite.sdk.modelRetryer(fmt.Sprintf("sim.model-%d-v1", i))
+	}
+	if n := lite.sdk.retryers.len(); n != maxModelRetryers {
+		t.Errorf("retryers kept after %d models = %d, want %d", 2*maxModelRetryers, n, maxModelRetryers)
+	}
 }
 
 func TestConcurrentStreamsOfASharedClient(t *testing.T) {
