@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"encoding/json"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -38,6 +39,17 @@ type heldVerdict struct {
 	results json.RawMessage
 }
 
+// idleMemoryRelease is how long the pool stays without runs before the process hands the memory
+// of the burst back to the operating system. Certification comes in bursts (a fleet re-certified
+// weekly); without this the heap the burst grew stays resident until the next one.
+const idleMemoryRelease = 10 * time.Second
+
+// targetSlots bounds the runs of one model and region; it lives while runs of the target do.
+type targetSlots struct {
+	slots chan struct{}
+	users int
+}
+
 // runPool runs certifications in the background so that a long run never holds a reconcile
 // worker. Concurrency is bounded globally and per model and region (runs of one model in one
 // region share its quota). A finished run, and progress at most every progressInterval, wake
@@ -53,10 +65,17 @@ type runPool struct {
 	stop             context.CancelFunc
 	wg               sync.WaitGroup
 
+	// releaseMemory runs once the pool has been idle for idleRelease after runs.
+	releaseMemory func()
+	idleRelease   time.Duration
+
 	mu       sync.Mutex
-	targets  map[string]chan struct{}
+	targets  map[string]*targetSlots
 	runs     map[types.NamespacedName]*poolRun
 	verdicts map[types.NamespacedName][]heldVerdict
+	// active counts the runs submitted and not yet ended; idle waits to release memory.
+	active int
+	idle   *time.Timer
 }
 
 func newRunPool(maxRuns, maxRunsPerTarget int, progressInterval time.Duration) *runPool {
@@ -68,7 +87,9 @@ func newRunPool(maxRuns, maxRunsPerTarget int, progressInterval time.Duration) *
 		progressInterval: progressInterval,
 		ctx:              ctx,
 		stop:             stop,
-		targets:          map[string]chan struct{}{},
+		releaseMemory:    debug.FreeOSMemory,
+		idleRelease:      idleMemoryRelease,
+		targets:          map[string]*targetSlots{},
 		runs:             map[types.NamespacedName]*poolRun{},
 		verdicts:         map[types.NamespacedName][]heldVerdict{},
 	}
@@ -110,16 +131,23 @@ func (p *runPool) submit(key types.NamespacedName, runID, target string, run job
 		old.cancel()
 	}
 	p.runs[key] = r
-	slot := p.targets[target]
-	if slot == nil {
-		slot = make(chan struct{}, p.perTarget)
-		p.targets[target] = slot
+	t := p.targets[target]
+	if t == nil {
+		t = &targetSlots{slots: make(chan struct{}, p.perTarget)}
+		p.targets[target] = t
 	}
+	t.users++
+	p.active++
+	if p.idle != nil {
+		p.idle.Stop()
+	}
+	slot := t.slots
 	p.mu.Unlock()
 
 	runsInProgress.Inc()
 	p.wg.Go(func() {
 		defer runsInProgress.Dec()
+		defer p.ended(target, t)
 		defer cancel()
 		// The model's slot first: a run waiting for its model must not hold a global slot,
 		// or runs queued behind one busy model would starve every other model.
@@ -146,6 +174,29 @@ func (p *runPool) submit(key types.NamespacedName, runID, target string, run job
 		p.mu.Unlock()
 		p.notify(key)
 	})
+}
+
+// ended lets go of a run's target once no run uses it (a fleet of models must not grow the
+// pool), and arms the memory release when it was the last run.
+func (p *runPool) ended(target string, t *targetSlots) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t.users--; t.users == 0 {
+		delete(p.targets, target)
+	}
+	if p.active--; p.active == 0 && p.ctx.Err() == nil {
+		p.idle = time.AfterFunc(p.idleRelease, p.releaseIfIdle)
+	}
+}
+
+// releaseIfIdle returns the burst's memory to the operating system unless runs came meanwhile.
+func (p *runPool) releaseIfIdle() {
+	p.mu.Lock()
+	idle := p.active == 0
+	p.mu.Unlock()
+	if idle {
+		p.releaseMemory()
+	}
 }
 
 // forget drops a run once its verdict is in status.

@@ -167,3 +167,41 @@ func TestRunPoolHoldsVerdictsForTheMirror(t *testing.T) {
 		t.Errorf("after dropping all: %v, %d objects held", got, len(pool.verdicts))
 	}
 }
+
+// After a burst the pool lets go of every target it bounded and, once idle, hands the memory back
+// to the operating system exactly once; never while runs are in progress.
+func TestRunPoolReleasesMemoryWhenIdle(t *testing.T) {
+	pool := newRunPool(4, 2, time.Hour)
+	var releases atomic.Int32
+	pool.releaseMemory = func() { releases.Add(1) }
+	pool.idleRelease = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = pool.Start(ctx) }()
+
+	g := &gate{release: make(chan struct{})}
+	for i := range 6 {
+		target := fmt.Sprintf("model-%d@us-east-1", i)
+		name := fmt.Sprintf("obj-%d", i)
+		pool.submit(poolKey(name), "run-"+name, target, g.job(target))
+	}
+	time.Sleep(4 * pool.idleRelease)
+	if n := releases.Load(); n != 0 {
+		t.Fatalf("memory released %d times while runs were in progress", n)
+	}
+	close(g.release)
+	for deadline := time.Now().Add(10 * time.Second); releases.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("memory was not released after the pool went idle")
+		}
+	}
+	time.Sleep(4 * pool.idleRelease)
+	if n := releases.Load(); n != 1 {
+		t.Errorf("memory released %d times after one burst, want 1", n)
+	}
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	if len(pool.targets) != 0 {
+		t.Errorf("the pool still bounds %d targets after their runs ended", len(pool.targets))
+	}
+}

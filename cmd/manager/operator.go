@@ -154,8 +154,7 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 		PprofBindAddress:       o.pprofAddr,
 		LeaderElection:         o.leaderElect,
 		LeaderElectionID:       "modelcert-operator.certification.modelcert.io",
-		// managedFields are a large part of each object and the operator never reads them.
-		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Cache:                  cache.Options{DefaultTransform: trimCachedObject},
 	}
 	o.deployment.apply(&opts)
 	mgr, err := ctrl.NewManager(cfg, opts)
