@@ -33,6 +33,10 @@ var (
 		Name: "modelcert_write_conflicts_total",
 		Help: "Object writes refused because the object changed meanwhile (409), retried quietly, by controller.",
 	}, []string{"controller"})
+	regressions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "modelcert_regressions_total",
+		Help: "Verdicts lower than the one before them (a certified model no longer certified, or a lower badge), by namespace, model and region.",
+	}, []string{"namespace", "model_id", "region"})
 	finalizeReleased = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "modelcert_finalize_released_total",
 		Help: "Deleted objects released after --finalize-timeout without their rows updated in the database.",
@@ -40,7 +44,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(runsStarted, runsCompleted, runDuration, runsInProgress, mirrorWrites, conflicts, finalizeReleased)
+	metrics.Registry.MustRegister(runsStarted, runsCompleted, runDuration, runsInProgress, mirrorWrites, conflicts, regressions, finalizeReleased)
 }
 
 // countMirrorWrite counts a mirror write by its outcome.

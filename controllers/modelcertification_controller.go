@@ -205,6 +205,8 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 	key := client.ObjectKeyFromObject(obj)
 	before := obj.DeepCopy()
 	finishRun(&obj.Status, &obj.Spec, report, verdict)
+	var regressed bool
+	obj.Status.Regression, regressed = regressionOf(&before.Status, &obj.Status, verdict.Temporary)
 	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend, r.Clock.Now()))
 	r.setMirrorDisabled(obj)
 	if r.mirror != nil {
@@ -229,12 +231,19 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 		"score", verdict.Score, "rating", verdict.Rating, "badge", verdict.Badge, "errorCategory", verdict.Category)
 	runsCompleted.WithLabelValues(string(verdict.Status), string(verdict.Category)).Inc()
 	runDuration.Observe(report.CompletedAt.Sub(report.StartedAt).Seconds())
-	eventType := corev1.EventTypeNormal
+	eventType, reason := corev1.EventTypeNormal, string(obj.Status.Phase)
+	note := fmt.Sprintf("Run %s (attempt %d): %s", obj.Status.RunID, obj.Status.Attempt, verdictMessage(&obj.Status))
 	if !verdict.Passed {
 		eventType = corev1.EventTypeWarning
 	}
-	r.Recorder.Eventf(obj, nil, eventType, string(obj.Status.Phase), "Judge", "Run %s (attempt %d): %s",
-		obj.Status.RunID, obj.Status.Attempt, verdictMessage(&obj.Status))
+	if regressed {
+		// One Event per verdict: a regression's replaces the usual one.
+		eventType, reason, note = corev1.EventTypeWarning, ReasonRegressed, regressionMessage(&obj.Status)
+		regressions.WithLabelValues(obj.Namespace, obj.Spec.ModelID, obj.Spec.Region).Inc()
+		log.FromContext(ctx).Info("Certification regressed", "runID", obj.Status.RunID, "fromPhase", obj.Status.Regression.FromPhase,
+			"fromBadge", obj.Status.Regression.FromBadge, "checks", obj.Status.Regression.Checks)
+	}
+	r.Recorder.Eventf(obj, nil, eventType, reason, "Judge", "%s", note)
 	now := r.Clock.Now()
 	return ctrl.Result{RequeueAfter: wakeAfter(obj, now, untilNextRun(obj, now))}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
@@ -183,6 +184,11 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Unable to set up controller")
+		return 1
+	}
+	// Each scrape reads the certifications from the cache the controller already keeps.
+	if err := metrics.Registry.Register(controllers.NewCertificationCollector(mgr.GetCache(), mgr.Elected())); err != nil {
+		setupLog.Error(err, "Unable to register the certification metrics")
 		return 1
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -52,6 +52,13 @@ const (
 // badges lists the badges, best first.
 var badges = []Badge{BadgePremium, BadgeRecommended, BadgeFunctional, BadgeLimited, BadgeNotRecommended, BadgeUnavailable}
 
+// Below reports whether b is a lower badge than other, in the order of badges; false when
+// either is not a badge.
+func (b Badge) Below(other Badge) bool {
+	i, j := slices.Index(badges, b), slices.Index(badges, other)
+	return i >= 0 && j >= 0 && i > j
+}
+
 // badgeThresholds gives the lowest rating of each badge, best first.
 var badgeThresholds = []struct {
 	rating float64
@@ -236,7 +243,7 @@ func capBadge(b Badge, v Verdict) Badge {
 	case v.Failed > 0:
 		ceiling = BadgeRecommended
 	}
-	if slices.Index(badges, b) < slices.Index(badges, ceiling) {
+	if ceiling.Below(b) {
 		return ceiling
 	}
 	return b

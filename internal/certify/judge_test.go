@@ -279,3 +279,22 @@ func TestJudgeVerdictRules(t *testing.T) {
 		})
 	}
 }
+
+func TestBadgeBelow(t *testing.T) {
+	tests := []struct {
+		b, other Badge
+		want     bool
+	}{
+		{BadgeRecommended, BadgePremium, true},
+		{BadgeUnavailable, BadgeNotRecommended, true},
+		{BadgePremium, BadgeRecommended, false},
+		{BadgeFunctional, BadgeFunctional, false},
+		{"", BadgePremium, false},
+		{BadgeLimited, "GOLD", false},
+	}
+	for _, tt := range tests {
+		if got := tt.b.Below(tt.other); got != tt.want {
+			t.Errorf("%q.Below(%q) = %v, want %v", tt.b, tt.other, got, tt.want)
+		}
+	}
+}
