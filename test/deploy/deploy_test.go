@@ -307,6 +307,10 @@ func TestOperatorRunsUnderItsOwnRBAC(t *testing.T) {
 	if code != http.StatusOK || !certifiedRunCounted.MatchString(body) {
 		t.Errorf("GET /metrics as metrics-reader: %d, want 200 with one CERTIFIED run counted; body:\n%.2000s", code, body)
 	}
+	// The certifications gauge is read from the cache at scrape time, by the leader.
+	if want := fmt.Sprintf("modelcert_certifications{badge=%q,namespace=%q,phase=\"Certified\"} 1\n", obj.Status.Badge, ns); !strings.Contains(body, want) {
+		t.Errorf("GET /metrics: no %q in the body:\n%.2000s", strings.TrimSpace(want), body)
+	}
 
 	kubectl(t, env, "", "delete", "modelcertification", "nova-lite", "-n", ns, "--timeout=60s")
 
