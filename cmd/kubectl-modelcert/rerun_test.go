@@ -62,18 +62,27 @@ func TestRerunAnnotatesTheNamedCertificationsOnly(t *testing.T) {
 	}
 }
 
-// --all re-runs every certification of the namespace and none elsewhere.
+// --all re-runs every certification of the namespace and none elsewhere, and warns about a
+// suspended one, which the operator will not run.
 func TestRerunAllCoversTheNamespace(t *testing.T) {
 	t.Parallel()
 	env := testenv.Require(t)
 	ns, other := env.Namespace(t), env.Namespace(t)
 	createCertification(t, env, ns, "a", "amazon.nova-lite-v1:0", nil)
-	createCertification(t, env, ns, "b", "amazon.nova-micro-v1:0", nil)
+	suspended := createCertification(t, env, ns, "b", "amazon.nova-micro-v1:0", nil)
+	suspended.Spec.Suspend = true
+	if err := env.Client.Update(t.Context(), suspended); err != nil {
+		t.Fatal(err)
+	}
 	createCertification(t, env, other, "c", "amazon.nova-lite-v1:0", nil)
 
 	r := kubectlModelcert(t, env, "rerun", "--all", "-n", ns).mustSucceed(t)
 	if got := strings.Count(r.stdout, "rerun requested"); got != 2 {
 		t.Errorf("stdout reports %d reruns, want 2:\n%s", got, r.stdout)
+	}
+	if want := "Warning: modelcertification.certification.modelcert.io/b is suspended"; !strings.Contains(r.stderr, want) ||
+		strings.Contains(r.stderr, "/a is suspended") {
+		t.Errorf("stderr does not warn about b alone being suspended:\n%s", r.stderr)
 	}
 	for _, name := range []string{"a", "b"} {
 		if _, ok := requestedAt(t, env, ns, name); !ok {
