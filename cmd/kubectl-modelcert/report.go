@@ -220,19 +220,15 @@ func databaseReport(obj *certv1.ModelCertification, run store.RecordedRun) (repo
 	}, nil
 }
 
-// phaseOf maps a terminal database status to the API's vocabulary.
+// phaseOf maps a history row's status, always terminal, to the API's vocabulary.
 func phaseOf(s store.Status) certv1.Phase {
 	switch s {
 	case store.StatusCertified:
 		return certv1.PhaseCertified
 	case store.StatusQualityWarning:
 		return certv1.PhaseQualityWarning
-	case store.StatusFailed:
-		return certv1.PhaseFailed
-	case store.StatusProcessing:
-		return certv1.PhaseProcessing
 	default:
-		return certv1.PhasePending
+		return certv1.PhaseFailed
 	}
 }
 
