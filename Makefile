@@ -60,9 +60,10 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: build
-build: ## Build the manager and bedrock-sim binaries into bin/.
+build: ## Build the manager, bedrock-sim and kubectl-modelcert (the kubectl plugin) binaries into bin/.
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 	go build -o $(LOCALBIN)/bedrock-sim ./cmd/bedrock-sim
+	go build -o $(LOCALBIN)/kubectl-modelcert ./cmd/kubectl-modelcert
 
 .PHONY: image
 image: ## Build the amd64+arm64 manager image with no Docker daemon into bin/image (IMG=REPO:TAG; PUSH=1 pushes it).
