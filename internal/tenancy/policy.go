@@ -413,3 +413,17 @@ func (p *Policy) decideIdentity(req Request) Decision {
 	return refuse(RuleDefaultCredentials, "namespace %s may not use the operator's own AWS credentials (allowed: %s); set spec.credentials, or spec.roleArn to a role granted to it",
 		req.Namespace, p.defaultCredentials.describe)
 }
+
+// SelectsByLabel says whether the policy selects namespaces by label, so that deciding needs
+// the namespace's labels.
+func (p *Policy) SelectsByLabel() bool {
+	if p.defaultCredentials.selector != nil {
+		return true
+	}
+	for _, g := range p.roles {
+		if g.namespaces.selector != nil {
+			return true
+		}
+	}
+	return false
+}
