@@ -410,7 +410,7 @@ func (p *Policy) decideIdentity(req Request) Decision {
 	if req.OwnCredentials || chain {
 		return Decision{Allowed: true}
 	}
-	return refuse(RuleDefaultCredentials, "namespace %s may not use the operator's own AWS credentials (allowed: %s); set spec.credentials, or spec.roleArn to a role granted to it",
+	return refuse(RuleDefaultCredentials, "namespace %s may not use the operator's own AWS credentials (allowed: %s)",
 		req.Namespace, p.defaultCredentials.describe)
 }
 
