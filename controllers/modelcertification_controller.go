@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"time"
@@ -119,9 +120,12 @@ type ModelCertificationReconciler struct {
 	// Recorder emits Events on the object; nil means the manager's.
 	Recorder events.EventRecorder
 	Options  Options
+	// Tenancy says where the tenancy policy comes from; nil means its defaults and no ConfigMap.
+	Tenancy *TenancyOptions
 
-	pool   *runPool
-	mirror *mirrorReconciler
+	pool    *runPool
+	mirror  *mirrorReconciler
+	tenancy *tenancyPolicy
 }
 
 // +kubebuilder:rbac:groups=certification.modelcert.io,resources=modelcertifications,verbs=get;list;watch;patch
@@ -141,14 +145,18 @@ func (r *ModelCertificationReconciler) Reconcile(ctx context.Context, req ctrl.R
 	}
 
 	now := r.Clock.Now()
-	specHash := runSpecHash(&obj.Spec)
+	admission := r.admit(ctx, obj)
+	specHash := admission.runHash(runSpecHash(&obj.Spec))
 	run, report, progress := r.pool.state(req.NamespacedName, obj.Status.RunID)
 	d := plan(obj, specHash, now, run)
 	log.FromContext(ctx).V(1).Info("Planned", "action", d.action, "reason", d.reason, "runID", obj.Status.RunID)
 
 	switch d.action {
 	case actionStart:
-		return r.start(ctx, obj, specHash, now)
+		if admission.held != "" {
+			return r.holdForPolicy(ctx, admission)
+		}
+		return r.start(ctx, obj, specHash, now, admission)
 	case actionFinish:
 		return r.finish(ctx, obj, report)
 	default:
@@ -172,7 +180,7 @@ func (r *ModelCertificationReconciler) releaseWithoutMirror(ctx context.Context,
 }
 
 // start records a new run in status (one write) and hands it to the pool.
-func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.ModelCertification, specHash string, now time.Time) (ctrl.Result, error) {
+func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.ModelCertification, specHash string, now time.Time, admission admission) (ctrl.Result, error) {
 	selected, err := certify.Select(checkNames(obj.Spec.Checks))
 	if err != nil {
 		// The CRD's enum refuses unknown names at apply; reaching here means the two disagree.
@@ -189,7 +197,7 @@ func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.Mo
 	if err := r.patchStatus(ctx, before, obj); err != nil {
 		return retryOnConflict(ctx, certificationController, err)
 	}
-	cfg, credErr := r.modelConfig(ctx, obj)
+	cfg, credErr := r.runConfig(ctx, obj, admission)
 	r.pool.submit(client.ObjectKeyFromObject(obj), obj.Status.RunID, obj.Spec.ModelID+"@"+obj.Spec.Region, r.job(obj.Spec, cfg, credErr))
 	log.FromContext(ctx).Info("Started certification run", "runID", obj.Status.RunID, "attempt", obj.Status.Attempt,
 		"model", obj.Spec.ModelID, "region", obj.Spec.Region)
@@ -411,11 +419,16 @@ func (r *ModelCertificationReconciler) job(spec certv1.ModelCertificationSpec, c
 }
 
 // configurationFailure is the report of a run that could not reach the model because of its
-// configuration: availability fails with CONFIGURATION_ERROR and nothing else runs.
+// configuration: availability fails with CONFIGURATION_ERROR (PERMISSION_ERROR when the
+// tenancy policy refused the run) and nothing else runs.
 func configurationFailure(modelID string, err error) certify.Report {
 	now := time.Now()
+	category := certify.CategoryConfiguration
+	if refusal := (*tenancyRefusal)(nil); errors.As(err, &refusal) {
+		category = certify.CategoryPermission
+	}
 	return certify.Report{ModelID: modelID, StartedAt: now, CompletedAt: now, Results: []certify.Result{{
-		Name: certify.CheckAvailability, Status: certify.CheckFailed, Category: certify.CategoryConfiguration,
+		Name: certify.CheckAvailability, Status: certify.CheckFailed, Category: category,
 		Message: shorten(err.Error(), 256), Errored: true,
 	}}}
 }
@@ -453,6 +466,9 @@ func (r *ModelCertificationReconciler) SetupWithManager(mgr ctrl.Manager) error 
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder("modelcertification-controller")
 	}
+	if err := r.setupTenancy(mgr); err != nil {
+		return err
+	}
 	r.pool = newRunPool(r.Options.MaxRuns, r.Options.MaxRunsPerModel, r.Options.ProgressInterval)
 	if err := mgr.Add(r.pool); err != nil {
 		return fmt.Errorf("add run pool: %w", err)
@@ -467,6 +483,7 @@ func (r *ModelCertificationReconciler) SetupWithManager(mgr ctrl.Manager) error 
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&certv1.ModelCertification{}).
 		WatchesRawSource(source.Channel(r.pool.Events, &handler.EnqueueRequestForObject{})).
+		WatchesRawSource(source.Channel(r.tenancy.wake, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles}).
 		Named(certificationController).
 		Complete(r)

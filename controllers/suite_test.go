@@ -19,6 +19,7 @@ import (
 	"github.com/modelcert/modelcert-operator/controllers"
 	"github.com/modelcert/modelcert-operator/internal/bedrocksim"
 	"github.com/modelcert/modelcert-operator/internal/store"
+	"github.com/modelcert/modelcert-operator/internal/tenancy"
 	"github.com/modelcert/modelcert-operator/internal/testenv"
 )
 
@@ -31,11 +32,29 @@ func TestMain(m *testing.M) {
 	os.Exit(testenv.Run(m))
 }
 
+// simulatorTenancy is the tenancy policy of the tests that use none of their own: the
+// simulator, which serves plain http on 127.0.0.1, is an allowed endpoint.
+var simulatorTenancy = tenancy.Defaults{DefaultCredentialsNamespaces: []string{"*"},
+	EndpointHosts: []string{"127.0.0.1:*"}, AllowHTTP: true}
+
 // startOperator runs the reconciler in its own manager against the test control plane until
 // the test ends, or until the returned stop is called, as a crash or a rollout would. Each
 // test's manager only sees its own namespace.
 func startOperator(t testing.TB, env *testenv.Env, ns string, r *controllers.ModelCertificationReconciler, wrap ...func(client.Client) client.Client) (stop func()) {
 	t.Helper()
+	return startOperatorIn(t, env, []string{ns}, r, wrap...)
+}
+
+// startOperatorIn is startOperator for a manager that sees the given namespaces.
+func startOperatorIn(t testing.TB, env *testenv.Env, namespaces []string, r *controllers.ModelCertificationReconciler, wrap ...func(client.Client) client.Client) (stop func()) {
+	t.Helper()
+	if r.Tenancy == nil {
+		r.Tenancy = &controllers.TenancyOptions{Defaults: simulatorTenancy}
+	}
+	cached := map[string]cache.Config{}
+	for _, ns := range namespaces {
+		cached[ns] = cache.Config{}
+	}
 	logs := &testenv.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -48,7 +67,7 @@ func startOperator(t testing.TB, env *testenv.Env, ns string, r *controllers.Mod
 		Scheme:     env.Client.Scheme(),
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: &skipNameValidation},
-		Cache: cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}},
+		Cache: cache.Options{DefaultNamespaces: cached,
 			DefaultTransform: cache.TransformStripManagedFields()},
 	})
 	if err != nil {

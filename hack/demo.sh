@@ -49,8 +49,11 @@ echo "  $endpoint"
 
 say "Starting the operator (bin/manager), mirroring to PostgreSQL"
 # The simulator accepts any keys; the operator's default AWS credential chain reads these.
+# The tenancy policy allows only AWS's Bedrock endpoints over https unless told otherwise:
+# the flags list the simulator's plain-http address.
 AWS_ACCESS_KEY_ID=AKIDDEMO AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABLED=true \
   "$work/bin/manager" --kubeconfig "$KUBECONFIG" --database-url "$dsn" \
+  --allowed-endpoints '127.0.0.1:*' --allow-http-endpoints \
   --metrics-bind-address 0 --health-probe-bind-address 0 >"$work/manager.log" 2>&1 &
 pids+=($!)
 

@@ -30,18 +30,21 @@ type ModelCertificationSpec struct {
 	Provider string `json:"provider,omitempty"`
 
 	// endpoint overrides the service endpoint, for VPC endpoints or a Bedrock simulator.
-	// Empty means the region's public endpoint.
+	// Empty means the region's public endpoint. The operator's tenancy policy must allow it.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('https://') || self.startsWith('http://'))",message="endpoint must be an http or https URL"
 	Endpoint string `json:"endpoint,omitempty"`
 
 	// credentials selects the AWS credentials. Empty means the operator's default AWS credential
-	// chain (environment, web identity/IRSA, EKS Pod Identity, instance role).
+	// chain (environment, web identity/IRSA, EKS Pod Identity, instance role), where the
+	// operator's tenancy policy allows this namespace to use it.
 	// +optional
 	Credentials *Credentials `json:"credentials,omitempty"`
 
-	// roleArn is an IAM role to assume (through STS) on top of the base credentials.
+	// roleArn is an IAM role to assume (through STS) on top of the base credentials, in a
+	// session named modelcert-<namespace>-<name> and tagged with both. Through the operator's
+	// own credentials, the operator's tenancy policy must grant it to this namespace.
 	// +optional
 	// +kubebuilder:validation:Pattern=`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`
 	RoleARN string `json:"roleArn,omitempty"`

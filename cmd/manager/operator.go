@@ -24,6 +24,7 @@ import (
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
 	"github.com/modelcert/modelcert-operator/controllers"
 	"github.com/modelcert/modelcert-operator/internal/store"
+	"github.com/modelcert/modelcert-operator/internal/tenancy"
 )
 
 func newScheme() *runtime.Scheme {
@@ -44,6 +45,7 @@ type operatorOptions struct {
 	kubeAPIBurst int
 	database     databaseFlags
 	deployment   deploymentFlags
+	tenancy      tenancyFlags
 	reconciler   controllers.Options
 	zap          zap.Options
 }
@@ -91,6 +93,7 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 	fs.DurationVar(&o.reconciler.FinalizeTimeout, "finalize-timeout", 5*time.Minute, "how long a deleted object waits for the database before it is released anyway (an Event records what was left undone)")
 	o.database.bind(fs)
 	o.deployment.bind(fs)
+	o.tenancy.bind(fs)
 	o.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -121,6 +124,9 @@ func parseOperatorFlags(args []string, stderr io.Writer) (operatorOptions, error
 		return o, fmt.Errorf("--finalize-timeout must be positive, got %s", o.reconciler.FinalizeTimeout)
 	}
 	if err := o.deployment.resolve(o.leaderElect); err != nil {
+		return o, err
+	}
+	if err := o.tenancy.resolve(); err != nil {
 		return o, err
 	}
 	return o, o.database.validate()
@@ -158,12 +164,18 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 		Cache:                  cache.Options{DefaultTransform: trimCachedObject},
 	}
 	o.deployment.apply(&opts)
+	o.tenancy.apply(&opts)
 	mgr, err := ctrl.NewManager(cfg, opts)
 	if err != nil {
 		setupLog.Error(err, "Unable to create manager")
 		return 1
 	}
-	reconciler := &controllers.ModelCertificationReconciler{Client: mgr.GetClient(), Options: o.reconciler}
+	reconciler := &controllers.ModelCertificationReconciler{Client: mgr.GetClient(), Options: o.reconciler, Tenancy: &o.tenancy.options}
+	if o.tenancy.note != "" {
+		setupLog.Info("Tenancy policy ConfigMap is off: the flags' defaults alone apply", "why", o.tenancy.note)
+	} else {
+		setupLog.Info("Tenancy policy from a ConfigMap", "configMap", o.tenancy.options.ConfigMap.String(), "key", tenancy.PolicyKey)
+	}
 	if o.database.url == "" {
 		setupLog.Info("PostgreSQL mirror is off: --database-url and $" + databaseURLEnv + " are empty")
 	} else {

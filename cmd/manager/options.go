@@ -7,10 +7,17 @@ import (
 	"os"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+
+	"github.com/modelcert/modelcert-operator/controllers"
+	"github.com/modelcert/modelcert-operator/internal/tenancy"
 )
 
 // serviceAccountNamespaceFile holds the pod's namespace inside a cluster.
@@ -86,4 +93,85 @@ func (d deploymentFlags) apply(opts *ctrl.Options) {
 		// TokenReviews and SubjectAccessReviews: the caller needs `get` on the /metrics URL.
 		opts.Metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
+}
+
+// defaultTenancyPolicy is the tenancy policy ConfigMap's name in the operator's namespace.
+const defaultTenancyPolicy = "modelcert-tenancy"
+
+// tenancyFlags locate the tenancy policy ConfigMap and set the policy's defaults, which apply
+// where the ConfigMap is silent or absent.
+type tenancyFlags struct {
+	policy                       string
+	defaultCredentialsNamespaces string
+	allowedEndpoints             string
+	allowHTTP                    bool
+
+	// options is what the flags resolve to; note says why the ConfigMap is off, if it is.
+	options controllers.TenancyOptions
+	note    string
+}
+
+func (f *tenancyFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&f.policy, "tenancy-policy", defaultTenancyPolicy,
+		"the tenancy policy ConfigMap, [namespace/]name, watched (default namespace: $POD_NAMESPACE, else the pod's own); empty: the defaults below alone")
+	fs.StringVar(&f.defaultCredentialsNamespaces, "default-credentials-namespaces", "*",
+		"comma-separated namespaces (globs) whose objects may use the operator's own AWS credentials, unless the policy says otherwise; empty for none")
+	fs.StringVar(&f.allowedEndpoints, "allowed-endpoints", "",
+		"comma-separated host[:port] patterns objects may name in spec.endpoint besides their region's AWS Bedrock endpoints, unless the policy says otherwise")
+	fs.BoolVar(&f.allowHTTP, "allow-http-endpoints", false,
+		"allow plain http endpoints, unless the policy says otherwise")
+}
+
+// resolve checks the flags and names the ConfigMap.
+func (f *tenancyFlags) resolve() error {
+	d := tenancy.Defaults{DefaultCredentialsNamespaces: splitList(f.defaultCredentialsNamespaces),
+		EndpointHosts: splitList(f.allowedEndpoints), AllowHTTP: f.allowHTTP}
+	if _, err := tenancy.New("", tenancy.Defaults{DefaultCredentialsNamespaces: d.DefaultCredentialsNamespaces}); err != nil {
+		return fmt.Errorf("--default-credentials-namespaces: %w", err)
+	}
+	if _, err := tenancy.New("", tenancy.Defaults{EndpointHosts: d.EndpointHosts}); err != nil {
+		return fmt.Errorf("--allowed-endpoints: %w", err)
+	}
+	f.options = controllers.TenancyOptions{Defaults: d}
+	policy := strings.TrimSpace(f.policy)
+	if policy == "" {
+		f.note = "--tenancy-policy is empty"
+		return nil
+	}
+	namespace, name, named := strings.Cut(policy, "/")
+	if !named {
+		namespace, name = os.Getenv("POD_NAMESPACE"), policy
+		if namespace == "" {
+			raw, err := os.ReadFile(serviceAccountNamespaceFile)
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("--tenancy-policy: read the pod's namespace: %w", err)
+			}
+			namespace = strings.TrimSpace(string(raw))
+		}
+		if namespace == "" {
+			f.note = "outside a cluster --tenancy-policy needs a namespace (namespace/name)"
+			return nil
+		}
+	}
+	if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
+		return fmt.Errorf("--tenancy-policy: %q is not a namespace name: %s", namespace, strings.Join(errs, "; "))
+	}
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return fmt.Errorf("--tenancy-policy: %q is not a ConfigMap name: %s", name, strings.Join(errs, "; "))
+	}
+	f.options.ConfigMap = types.NamespacedName{Namespace: namespace, Name: name}
+	return nil
+}
+
+// apply caches the one ConfigMap the operator reads, and no other.
+func (f tenancyFlags) apply(opts *ctrl.Options) {
+	cm := f.options.ConfigMap
+	if cm.Name == "" {
+		return
+	}
+	if opts.Cache.ByObject == nil {
+		opts.Cache.ByObject = map[client.Object]cache.ByObject{}
+	}
+	opts.Cache.ByObject[&corev1.ConfigMap{}] = cache.ByObject{Namespaces: map[string]cache.Config{
+		cm.Namespace: {FieldSelector: fields.OneTermEqualSelector("metadata.name", cm.Name)}}}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/modelcert/modelcert-operator/internal/tenancy"
 )
 
 // managerOptions parses args as the operator does and returns the manager options they give.
@@ -80,6 +82,67 @@ func TestDeploymentFlagErrorsNameTheFlag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := managerOptions(tt.args...)
+		if err == nil || !strings.Contains(err.Error(), tt.wantFlag) {
+			t.Errorf("%v: got error %v, want one naming %s", tt.args, err, tt.wantFlag)
+		}
+	}
+}
+
+func TestTenancyFlags(t *testing.T) {
+	type want struct {
+		ConfigMap string
+		Cached    bool
+		Defaults  tenancy.Defaults
+	}
+	everyNamespace := tenancy.Defaults{DefaultCredentialsNamespaces: []string{"*"}}
+	tests := []struct {
+		name         string
+		podNamespace string
+		args         []string
+		want         want
+	}{
+		{"defaults: the ConfigMap in the operator's namespace, every namespace on the default chain", "modelcert-system", nil,
+			want{ConfigMap: "modelcert-system/modelcert-tenancy", Cached: true, Defaults: everyNamespace}},
+		{"outside a cluster the ConfigMap needs its namespace", "", nil, want{ConfigMap: "/", Defaults: everyNamespace}},
+		{"a ConfigMap named with its namespace", "", []string{"--tenancy-policy=ops/tenants"},
+			want{ConfigMap: "ops/tenants", Cached: true, Defaults: everyNamespace}},
+		{"no ConfigMap", "modelcert-system", []string{"--tenancy-policy="}, want{ConfigMap: "/", Defaults: everyNamespace}},
+		{"locked down, the simulator listed", "modelcert-system",
+			[]string{"--default-credentials-namespaces=", "--allowed-endpoints=127.0.0.1:*, sim.test:8080", "--allow-http-endpoints"},
+			want{ConfigMap: "modelcert-system/modelcert-tenancy", Cached: true,
+				Defaults: tenancy.Defaults{EndpointHosts: []string{"127.0.0.1:*", "sim.test:8080"}, AllowHTTP: true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("POD_NAMESPACE", tt.podNamespace)
+			o, err := parseOperatorFlags(tt.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := ctrl.Options{}
+			o.tenancy.apply(&opts)
+			got := want{ConfigMap: o.tenancy.options.ConfigMap.String(), Cached: len(opts.Cache.ByObject) == 1,
+				Defaults: o.tenancy.options.Defaults}
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTenancyFlagErrorsNameTheFlag(t *testing.T) {
+	t.Setenv("POD_NAMESPACE", "modelcert-system")
+	tests := []struct {
+		args     []string
+		wantFlag string
+	}{
+		{[]string{"--tenancy-policy=Ops/tenants"}, "--tenancy-policy"},
+		{[]string{"--tenancy-policy=ops/Tenants_"}, "--tenancy-policy"},
+		{[]string{"--default-credentials-namespaces=team-[a"}, "--default-credentials-namespaces"},
+		{[]string{"--allowed-endpoints=http://sim:80"}, "--allowed-endpoints"},
+	}
+	for _, tt := range tests {
+		_, err := parseOperatorFlags(tt.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.wantFlag) {
 			t.Errorf("%v: got error %v, want one naming %s", tt.args, err, tt.wantFlag)
 		}

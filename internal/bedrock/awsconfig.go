@@ -2,8 +2,11 @@ package bedrock
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,9 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 )
 
-// roleSessionName names the STS sessions in CloudTrail, so that an audit shows who called the model.
+// roleSessionName names the STS sessions in CloudTrail when Credentials.SessionName does not,
+// so that an audit shows who called the model.
 const roleSessionName = "modelcert-operator"
 
 // loadAWSConfig resolves region, credentials and the retryer shared by both Bedrock clients.
@@ -53,8 +58,15 @@ func loadAWSConfig(ctx context.Context, c Config, shared *sharedHTTP) (aws.Confi
 	if arn := c.Credentials.RoleARN; arn != "" {
 		// The base credentials (chain or static) sign the AssumeRole call; the cache refreshes
 		// the role's short-lived credentials before they expire.
-		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), arn,
-			func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = roleSessionName })
+		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), arn, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = cmp.Or(c.Credentials.SessionName, roleSessionName)
+			if id := c.Credentials.ExternalID; id != "" {
+				o.ExternalID = aws.String(id)
+			}
+			for _, k := range slices.Sorted(maps.Keys(c.Credentials.SessionTags)) {
+				o.Tags = append(o.Tags, ststypes.Tag{Key: aws.String(k), Value: aws.String(c.Credentials.SessionTags[k])})
+			}
+		})
 		cfg.Credentials = aws.NewCredentialsCache(labelledCredentials{source: "AssumeRole " + arn, provider: provider})
 	}
 	return cfg, nil

@@ -42,6 +42,12 @@ type Credentials struct {
 	SecretAccessKey string
 	SessionToken    string
 	RoleARN         string
+	// ExternalID is sent with AssumeRole when set, for roles whose trust policy requires one.
+	ExternalID string
+	// SessionName names the assumed-role session (empty: "modelcert-operator") and SessionTags
+	// tag it; see ObjectSession.
+	SessionName string
+	SessionTags map[string]string
 }
 
 func (c Config) validate() error {
@@ -90,6 +96,12 @@ func (c Credentials) validate() []error {
 	}
 	if c.RoleARN != "" && (!strings.HasPrefix(c.RoleARN, "arn:") || !strings.Contains(c.RoleARN, ":role/")) {
 		errs = append(errs, fmt.Errorf("Credentials.RoleARN %q is not an IAM role ARN", c.RoleARN))
+	}
+	if c.RoleARN == "" && (c.ExternalID != "" || c.SessionName != "" || len(c.SessionTags) > 0) {
+		errs = append(errs, errors.New("Credentials.ExternalID, SessionName and SessionTags need Credentials.RoleARN"))
+	}
+	if c.SessionName != "" && !sessionNameChars.MatchString(c.SessionName) {
+		errs = append(errs, fmt.Errorf("Credentials.SessionName %q is not 2 to 64 of the characters STS allows ([\\w+=,.@-])", c.SessionName))
 	}
 	return errs
 }

@@ -6,8 +6,10 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,8 +22,9 @@ import (
 // Limits of what the process keeps for reuse across runs.
 const (
 	// maxSharedConfigs bounds the AWS configurations (and their clients and credential caches)
-	// kept; the least recently used goes first.
-	maxSharedConfigs = 64
+	// kept; the least recently used goes first. Every object with a role has its own (its
+	// session is named after it), so a cluster of many such objects evicts and assumes again.
+	maxSharedConfigs = 256
 	// maxModelRetryers bounds the per-model retryers of one configuration. A retryer dropped
 	// while its model is throttled forgets only that it was: its successor starts afresh.
 	maxModelRetryers = 256
@@ -54,17 +57,24 @@ func (s *sdkClients) modelRetryer(modelID string) func(*bedrockruntime.Options) 
 // only as a hash, so that keys can be logged or dumped without leaking them.
 type clientKey struct {
 	region, endpoint, roleARN string
-	accessKeyID, secretHash   string
-	maxAttempts               int
-	maxBackoff                time.Duration
-	caBundle                  string
+	// The assumed-role session's identity: a configuration, and its cached role credentials,
+	// belong to one session.
+	externalID, sessionName, sessionTags string
+	accessKeyID, secretHash              string
+	maxAttempts                          int
+	maxBackoff                           time.Duration
+	caBundle                             string
 }
 
 func keyOf(c Config) clientKey {
 	k := clientKey{
 		region: c.Region, endpoint: c.Endpoint, roleARN: c.Credentials.RoleARN,
 		accessKeyID: c.Credentials.AccessKeyID, maxAttempts: c.maxAttempts(), maxBackoff: c.MaxBackoff,
-		caBundle: os.Getenv("AWS_CA_BUNDLE"),
+		caBundle:   os.Getenv("AWS_CA_BUNDLE"),
+		externalID: c.Credentials.ExternalID, sessionName: c.Credentials.SessionName,
+	}
+	for _, tag := range slices.Sorted(maps.Keys(c.Credentials.SessionTags)) {
+		k.sessionTags += tag + "=" + c.Credentials.SessionTags[tag] + "\x00"
 	}
 	if c.Credentials.static() {
 		sum := sha256.Sum256([]byte(c.Credentials.SecretAccessKey + "\x00" + c.Credentials.SessionToken))

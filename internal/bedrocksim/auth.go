@@ -65,24 +65,42 @@ func parseSigV4(r *http.Request) (sigV4, *apiError) {
 // UnrecognizedClientException, a signature made with another secret InvalidSignatureException.
 // Without them any key is accepted and only the credential scope is read.
 func (s *Server) authenticate(r *http.Request) (string, *apiError) {
+	sig, apiErr := s.verify(r)
+	return sig.region, apiErr
+}
+
+// authenticateKey returns the access key id that signed a request, checked as authenticate does.
+func (s *Server) authenticateKey(r *http.Request) (string, *apiError) {
+	sig, apiErr := s.verify(r)
+	return sig.accessKeyID, apiErr
+}
+
+// verify parses a request's signature and, with known keys, checks it; the credentials
+// AssumeRole handed out are known too.
+func (s *Server) verify(r *http.Request) (sigV4, *apiError) {
 	sig, apiErr := parseSigV4(r)
 	if apiErr != nil {
-		return "", apiErr
+		return sigV4{}, apiErr
 	}
 	if sig.accessKeyID == ExpiredAccessKey {
-		return "", expiredTokenError()
+		return sigV4{}, expiredTokenError()
 	}
 	if s.accessKeys == nil {
-		return sig.region, nil
+		return sig, nil
 	}
 	secret, known := s.accessKeys[sig.accessKeyID]
 	if !known {
-		return "", unrecognizedClientError()
+		s.mu.Lock()
+		secret, known = s.issuedKeys[sig.accessKeyID]
+		s.mu.Unlock()
+	}
+	if !known {
+		return sigV4{}, unrecognizedClientError()
 	}
 	if !validSignature(r, sig, secret) {
-		return "", invalidSignatureError()
+		return sigV4{}, invalidSignatureError()
 	}
-	return sig.region, nil
+	return sig, nil
 }
 
 // validSignature computes the request's SigV4 signature with the known secret, from the

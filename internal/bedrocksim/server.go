@@ -58,9 +58,14 @@ type Server struct {
 	// accessKeys are the secrets by access key id when signatures are verified; nil accepts any key.
 	accessKeys map[string]string
 
-	mu     sync.Mutex
-	calls  map[string]*CallCounts
-	jitter *rand.Rand // guarded by mu; seeded so latencies repeat run to run
+	mu    sync.Mutex
+	calls map[string]*CallCounts
+	// issuedKeys are the secrets of the credentials AssumeRole handed out, when signatures are verified.
+	issuedKeys      map[string]string
+	assumeRoleCalls []AssumeRoleCall
+
+	requests atomic.Int64
+	jitter   *rand.Rand // guarded by mu; seeded so latencies repeat run to run
 
 	requestSeq atomic.Uint64
 	toolUseSeq atomic.Uint64
@@ -95,11 +100,12 @@ func New(catalog *Catalog, opts ...Option) *Server {
 		catalog = DefaultCatalog()
 	}
 	s := &Server{
-		catalog:   catalog,
-		holdLimit: defaultHoldLimit,
-		calls:     map[string]*CallCounts{},
-		jitter:    rand.New(rand.NewPCG(1, 2)),
-		closing:   make(chan struct{}),
+		catalog:    catalog,
+		holdLimit:  defaultHoldLimit,
+		calls:      map[string]*CallCounts{},
+		issuedKeys: map[string]string{},
+		jitter:     rand.New(rand.NewPCG(1, 2)),
+		closing:    make(chan struct{}),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -117,6 +123,11 @@ func (s *Server) Calls(modelID string) CallCounts {
 		return *c
 	}
 	return CallCounts{}
+}
+
+// Requests returns how many requests the simulator received, of any kind and outcome.
+func (s *Server) Requests() int {
+	return int(s.requests.Load())
 }
 
 // Start serves on addr (for tests "127.0.0.1:0") in the background and returns the
@@ -151,12 +162,17 @@ func (s *Server) Start(addr string) (baseURL string, stop func(context.Context) 
 	return scheme + "://" + listener.Addr().String(), stop, nil
 }
 
-// ServeHTTP routes a request, counts it, checks its signature and answers it.
+// ServeHTTP routes a request (STS's AssumeRole included), counts it, checks its signature and answers it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	recorder := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	w = recorder
 	w.Header().Set("X-Amzn-Requestid", s.nextRequestID())
+	s.requests.Add(1)
+	if isSTS(r) {
+		s.serveSTS(w, r)
+		return
+	}
 
 	op, rawModelID, routed := route(r)
 	modelID, viaProfile := s.resolveModelID(rawModelID)

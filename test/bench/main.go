@@ -208,7 +208,9 @@ func measure(ctx context.Context, cfg config, dir string) (*results, error) {
 	}
 	args := append([]string{"--database-url", b.pg.URL, "--metrics-bind-address", "0", "--health-probe-bind-address", "0",
 		"--max-concurrent-runs", fmt.Sprint(cfg.concurrency), "--max-runs-per-model", fmt.Sprint(cfg.concurrency),
-		"--max-concurrent-reconciles", fmt.Sprint(cfg.reconciles)}, cfg.managerArgs...)
+		"--max-concurrent-reconciles", fmt.Sprint(cfg.reconciles),
+		// The simulator serves plain http on 127.0.0.1: the tenancy policy must list it.
+		"--allowed-endpoints", "127.0.0.1:*", "--allow-http-endpoints"}, cfg.managerArgs...)
 	res.ManagerArgs = args[2:]
 	env := []string{"KUBECONFIG=" + b.cp.ManagerKubeconfig}
 	for key, value := range managerCredentials {

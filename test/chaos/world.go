@@ -140,6 +140,8 @@ func setUp(ctx context.Context, cfg config, dir string) (*world, error) {
 	}
 	args := append([]string{"--database-url", w.pg.URL, "--metrics-bind-address", "0",
 		"--health-probe-bind-address", "0", "--max-concurrent-runs", "64",
+		// The simulator serves plain http on 127.0.0.1: the tenancy policy must list it.
+		"--allowed-endpoints", "127.0.0.1:*", "--allow-http-endpoints",
 		// A truncated table comes back at the next resync, and a deleted object is released
 		// after the finalize timeout at the latest: both shortened so that a round ends in minutes.
 		"--mirror-resync", "20s", "--finalize-timeout", "60s"}, cfg.managerArgs...)

@@ -274,9 +274,24 @@ func TestOperatorRunsUnderItsOwnRBAC(t *testing.T) {
 	_, readerToken := serviceAccountKubeconfig(t, env, operatorNamespace, "prometheus")
 	_, strangerToken := serviceAccountKubeconfig(t, env, operatorNamespace, "stranger")
 
+	// The admin's tenancy policy lists the simulator, and selects namespaces by label, so
+	// that the operator reads its ConfigMap and namespaces under its own RBAC.
+	kubectl(t, env, `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: modelcert-tenancy
+  namespace: `+operatorNamespace+`
+data:
+  policy.yaml: |
+    defaultCredentials:
+      namespaceSelector: {matchLabels: {modelcert.io/operator-identity: allowed}}
+    endpoints:
+      hosts: ["127.0.0.1:*"]
+      allowHTTP: true
+`, "apply", "-f", "-")
 	metricsAddr := freePort(t)
 	m := startManager(t, kubeconfig, "--leader-elect", "--leader-election-namespace", operatorNamespace,
-		"--metrics-bind-address", metricsAddr)
+		"--metrics-bind-address", metricsAddr, "--tenancy-policy", operatorNamespace+"/modelcert-tenancy")
 
 	ns := createTeamNamespace(t, env)
 	kubectl(t, env, certification("nova-lite", ns, "amazon.nova-lite-v1:0", simulator(t)), "apply", "-f", "-")
@@ -336,7 +351,8 @@ func TestUndeployLeavesNothingBehind(t *testing.T) {
 	kubeconfig, _ := serviceAccountKubeconfig(t, env, operatorNamespace, serviceAccount)
 	// With a database, so that the mirror's finalizer holds every certification.
 	m := startManager(t, kubeconfig, "--leader-elect", "--leader-election-namespace", operatorNamespace,
-		"--metrics-bind-address", "0", "--database-url", testenv.Database(t))
+		"--metrics-bind-address", "0", "--database-url", testenv.Database(t),
+		"--allowed-endpoints", "127.0.0.1:*", "--allow-http-endpoints")
 
 	endpoint := simulator(t)
 	var manifests []string

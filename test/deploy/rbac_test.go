@@ -19,9 +19,13 @@ type grant struct{ group, resource, verb string }
 
 // operatorUses is every request the operator makes across namespaces: it lists and watches
 // certifications, patches them (finalizer) and their status, gets credential Secrets
-// uncached, and records Events. TestOperatorRunsUnderItsOwnRBAC shows this is enough.
+// uncached, reads namespaces' labels (cached) when the tenancy policy selects namespaces by
+// label, and records Events. TestOperatorRunsUnderItsOwnRBAC shows this is enough.
 var operatorUses = []grant{
 	{"", "secrets", "get"},
+	{"", "namespaces", "get"},
+	{"", "namespaces", "list"},
+	{"", "namespaces", "watch"},
 	{"certification.modelcert.io", "modelcertifications", "get"},
 	{"certification.modelcert.io", "modelcertifications", "list"},
 	{"certification.modelcert.io", "modelcertifications", "watch"},
