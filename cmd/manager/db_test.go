@@ -159,8 +159,8 @@ func TestKubeAPIRateFlags(t *testing.T) {
 			t.Errorf("%v: error %v, want one naming %s", args, err, args[0])
 		}
 	}
-	o, err := parseOperatorFlags([]string{"--kube-api-qps", "200", "--kube-api-burst", "300", "--pprof-bind-address", "127.0.0.1:6060"}, &bytes.Buffer{})
-	if err != nil || o.kubeAPIQPS != 200 || o.kubeAPIBurst != 300 || o.pprofAddr != "127.0.0.1:6060" {
+	o, err := parseOperatorFlags([]string{"--kube-api-qps", "30", "--kube-api-burst", "60", "--pprof-bind-address", "127.0.0.1:6060"}, &bytes.Buffer{})
+	if err != nil || o.kubeAPIQPS != 30 || o.kubeAPIBurst != 60 || o.pprofAddr != "127.0.0.1:6060" {
 		t.Errorf("parsed %+v, %v", o, err)
 	}
 }
