@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/modelcert/modelcert-operator/internal/testenv"
 )
@@ -86,4 +89,41 @@ func TestArgoCDHealthCheckSurvivesArgoCD(t *testing.T) {
 	check("the health check's install again")
 	installArgoCD()
 	check("Argo CD's install client-side after a server-side one")
+}
+
+// The Argo CD Applications of config/samples/argocd point at folders of this repository that
+// kustomize renders: the operator and the example certifications.
+func TestArgoCDApplicationsRender(t *testing.T) {
+	env := testenv.Require(t)
+	root := testenv.RepoRoot()
+	files, err := filepath.Glob(filepath.Join(root, "config", "samples", "argocd", "*.yaml"))
+	if err != nil || len(files) != 2 {
+		t.Fatalf("config/samples/argocd has %d Applications (%v), want 2", len(files), err)
+	}
+	want := map[string]string{"config/default": "Deployment", "config/samples": "ModelCertification"}
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var app struct {
+			Kind string `json:"kind"`
+			Spec struct {
+				Source struct {
+					Path string `json:"path"`
+				} `json:"source"`
+			} `json:"spec"`
+		}
+		if err := yaml.Unmarshal(raw, &app); err != nil || app.Kind != "Application" {
+			t.Fatalf("%s: kind %q, %v; want an Application", file, app.Kind, err)
+		}
+		kind, ok := want[app.Spec.Source.Path]
+		if !ok {
+			t.Fatalf("%s: source.path %q, want one of %v", file, app.Spec.Source.Path, want)
+		}
+		delete(want, app.Spec.Source.Path)
+		if out := kubectl(t, env, "", "kustomize", filepath.Join(root, app.Spec.Source.Path)); !strings.Contains(out, "kind: "+kind+"\n") {
+			t.Errorf("%s: kubectl kustomize %s renders no %s", file, app.Spec.Source.Path, kind)
+		}
+	}
 }
