@@ -147,7 +147,7 @@ spec:
 	reruns := map[int32]bool{}
 	for _, tr := range record[first:] {
 		if tr.ready != metav1.ConditionTrue {
-			t.Errorf("Ready left True after the first verdict: %+v\nall versions: %+v", tr, record)
+			t.Errorf("Ready left True after the first verdict: %+v", tr)
 		}
 		want := status.CurrentStatus
 		if tr.phase == certv1.PhaseProcessing {
@@ -159,7 +159,10 @@ spec:
 		}
 	}
 	if len(reruns) < 3 {
-		t.Errorf("the watch saw the runs %v in progress with Ready=True, want at least three re-certifications", reruns)
+		t.Errorf("the watch saw the runs %v in progress, want at least three re-certifications", reruns)
+	}
+	if t.Failed() {
+		t.Logf("every version the watch saw: %+v", record)
 	}
 }
 
