@@ -167,8 +167,9 @@ spec:
 }
 
 // kstatus, as Flux, kpt and Config Sync compute it, on objects the controller produced: a valid
-// certification is Current, a run in progress InProgress, and a settled Failed, QualityWarning
-// or expired verdict, and an object suspended before its first run, Failed.
+// certification is Current, a run in progress (or an object not yet seen) InProgress, and a
+// settled Failed, QualityWarning or expired verdict, and an object suspended before its first
+// run, Failed.
 func TestKstatusOfEveryState(t *testing.T) {
 	env := testenv.Require(t)
 	ns := env.Namespace(t)
@@ -245,6 +246,14 @@ spec:
 			}
 		})
 	}
+	// An object no operator has seen yet is in progress, not current: its status defaults to
+	// observedGeneration 0.
+	unwatched := env.Namespace(t)
+	apply(t, env, unwatched, manifest("unseen", "amazon.nova-lite-v1:0", endpoint, ""))
+	if res := kstatusOf(t, env, unwatched, "unseen"); res.Status != status.InProgressStatus {
+		t.Errorf("kstatus of an object no operator has seen = %s (%s), want InProgress", res.Status, res.Message)
+	}
+
 	// The worst check names the failure in Stalled, for kstatus readers such as Flux.
 	if c := condition(get(t, env, ns, "failed"), certv1.ConditionStalled); c.Reason != "Failed" ||
 		c.Message == "" || c.Message[:len("availability failed (PERMISSION_ERROR)")] != "availability failed (PERMISSION_ERROR)" {

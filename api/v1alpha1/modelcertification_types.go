@@ -413,8 +413,10 @@ type ModelCertificationStatus struct {
 	// +kubebuilder:validation:MaxItems=16
 	Capabilities []CapabilityStatus `json:"capabilities,omitempty"`
 
-	// observedGeneration is the spec generation this status reflects.
+	// observedGeneration is the spec generation this status reflects; 0 until the controller
+	// has seen the object, so that kstatus and Argo CD read a new object as in progress.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// conditions are Ready, Certified, ModelAvailable, DatabaseSynced and Progressing, and
@@ -450,6 +452,7 @@ type ModelCertification struct {
 
 	// status is the verdict, written by the controller.
 	// +optional
+	// +kubebuilder:default={}
 	Status ModelCertificationStatus `json:"status,omitempty"`
 }
 
