@@ -275,7 +275,7 @@ func (r *ModelCertificationReconciler) wait(ctx context.Context, obj *certv1.Mod
 		// Recorded as handled by the write above, so the Event comes once per value.
 		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, ReasonRunRequestIgnored, "Ignore",
 			"Ignored the run requested by %s=%q: the certification is suspended", certv1.RequestedAtAnnotation,
-			obj.Annotations[certv1.RequestedAtAnnotation])
+			shorten(obj.Annotations[certv1.RequestedAtAnnotation], maxRequestToken))
 	}
 	return ctrl.Result{RequeueAfter: wakeAfter(obj, now, d.requeueAfter)}, nil
 }
