@@ -66,7 +66,11 @@ func TestKubectlApplyRejectsInvalidManifests(t *testing.T) {
 		{"unknown deletion policy", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  deletionPolicy: Orphan\n",
 			[]string{"spec.deletionPolicy", "Orphan"}},
 		{"recertify after expiry", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  validFor: 24h\n  recertifyAfter: 48h\n",
-			[]string{"spec", "recertifyAfter must not exceed validFor"}},
+			[]string{"spec.recertifyAfter", "recertifyAfter + timeouts.perRun must not exceed validFor"}},
+		{"no time left for the run", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  validFor: 1h\n  recertifyAfter: 55m\n",
+			[]string{"spec.recertifyAfter", "recertifyAfter + timeouts.perRun must not exceed validFor"}},
+		{"validFor shorter than the default lead", "  modelId: amazon.nova-lite-v1:0\n  region: us-east-1\n  validFor: 20m\n",
+			[]string{"spec.validFor", "validFor must exceed twice timeouts.perRun"}},
 		{"misspelt field", "  modelID: amazon.nova-lite-v1:0\n  region: us-east-1\n",
 			[]string{"modelID"}},
 	}
