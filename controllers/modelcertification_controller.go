@@ -73,6 +73,9 @@ type Options struct {
 	ProgressInterval time.Duration
 	// ConsistencyInterval is the pause of the consistency check; zero keeps the engine's default.
 	ConsistencyInterval time.Duration
+	// ChecksInFlight bounds the checks of one run in flight at once; zero keeps the engine's
+	// default.
+	ChecksInFlight int
 	// FinalizeTimeout is how long a deleted object waits for the database before it is released
 	// anyway, so that a database outage cannot block namespace deletion.
 	FinalizeTimeout time.Duration
@@ -418,6 +421,8 @@ func (r *ModelCertificationReconciler) job(spec certv1.ModelCertificationSpec, c
 		CheckTimeout:        spec.Timeouts.CheckTimeout(),
 		RunTimeout:          spec.Timeouts.RunTimeout(),
 		ConsistencyInterval: r.Options.ConsistencyInterval,
+		MaxConcurrency:      r.Options.ChecksInFlight,
+		MaxTokens:           spec.Budget.MaxTokens(),
 	}
 	return func(ctx context.Context, progress func(done, total int)) certify.Report {
 		opts.Progress = progress

@@ -160,24 +160,31 @@ func notRun(checks []Check, reason string) []Result {
 	return results
 }
 
-// runChecks runs the checks the model supports, at most opts.MaxConcurrency at once, and
-// returns their results in the order of checks whatever order they finish in, with the
-// capabilities as the service left them: a refusal skips every later check that needs the
-// refused capability without calling the model again. Once the token budget is reached, the
-// checks not yet done are Skipped (a check cut between two calls keeps the usage of the first),
-// and their names are returned in order; their message gives the run's final usage.
+// runChecks runs the checks the model supports, at most opts.MaxConcurrency at once, started
+// in the order of checks, and returns their results in that order whatever order they finish
+// in, with the capabilities as the service left them: a refusal skips every later check that
+// needs the refused capability without calling the model again. Once the token budget is
+// reached, the checks not yet done are Skipped (a check cut between two calls keeps the usage of
+// the first), and their names are returned in order; their message gives the run's final usage.
 func runChecks(ctx context.Context, m Model, checks []Check, known Capabilities, opts Options, progress *progress) ([]Result, Capabilities, []string) {
 	env := checkEnv{Interval: opts.ConsistencyInterval}
-	slots := make(chan struct{}, opts.MaxConcurrency)
 	ledger := &capabilityLedger{known: known}
 	budget := &tokenBudget{max: opts.MaxTokens}
 	results := make([]Result, len(checks))
 	overBudget := make([]bool, len(checks))
+	next := make(chan int, len(checks))
+	for i := range checks {
+		next <- i
+	}
+	close(next)
 	var wg sync.WaitGroup
-	for i, c := range checks {
+	for range min(opts.MaxConcurrency, len(checks)) {
 		wg.Go(func() {
-			results[i], overBudget[i] = runCheck(ctx, m, c, env, opts.perCallTimeout(c.Timeout), slots, ledger, budget)
-			progress.step()
+			for i := range next {
+				c := checks[i]
+				results[i], overBudget[i] = runCheck(ctx, m, c, env, opts.perCallTimeout(c.Timeout), ledger, budget)
+				progress.step()
+			}
 		})
 	}
 	wg.Wait()
@@ -191,24 +198,17 @@ func runChecks(ctx context.Context, m Model, checks []Check, known Capabilities,
 	return results, ledger.capabilities(), budgetSkipped
 }
 
-// runCheck waits for a free slot, then runs the check under its own deadline, unless the
-// capability it needs is known to be missing by then. overBudget reports that the check was
-// Skipped because the run's token budget was reached before one of its calls.
-func runCheck(ctx context.Context, m Model, c Check, env checkEnv, perCall time.Duration, slots chan struct{}, ledger *capabilityLedger, budget *tokenBudget) (result Result, overBudget bool) {
+// runCheck runs the check under its own deadline, unless the capability it needs is known to
+// be missing by then or the run is over. overBudget reports that the check was Skipped because
+// the run's token budget was reached before one of its calls.
+func runCheck(ctx context.Context, m Model, c Check, env checkEnv, perCall time.Duration, ledger *capabilityLedger, budget *tokenBudget) (result Result, overBudget bool) {
 	if reason, lacking := ledger.lacks(c.Needs); lacking {
 		return skipped(c.Name, reason), false
 	}
-	select {
-	case slots <- struct{}{}:
-		defer func() { <-slots }()
-	case <-ctx.Done():
+	if ctx.Err() != nil {
 		result := callFailed(ctx, cost{}, fmt.Errorf("not run: %w", ctx.Err()))
 		result.Name = c.Name
 		return result, false
-	}
-	// A check that waited for its slot may find its capability refused meanwhile.
-	if reason, lacking := ledger.lacks(c.Needs); lacking {
-		return skipped(c.Name, reason), false
 	}
 	checkCtx, cancel := context.WithTimeout(ctx, c.deadline(perCall, env))
 	defer cancel()
