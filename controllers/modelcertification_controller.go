@@ -246,6 +246,7 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 		"score", verdict.Score, "rating", verdict.Rating, "badge", verdict.Badge, "errorCategory", verdict.Category)
 	runsCompleted.WithLabelValues(string(verdict.Status), string(verdict.Category)).Inc()
 	runDuration.Observe(report.CompletedAt.Sub(report.StartedAt).Seconds())
+	countTokens(obj.Spec.ModelID, obj.Spec.Region, report.Usage)
 	eventType, reason := corev1.EventTypeNormal, string(obj.Status.Phase)
 	note := fmt.Sprintf("Run %s (attempt %d): %s", obj.Status.RunID, obj.Status.Attempt, verdictMessage(&obj.Status))
 	if !verdict.Passed {
