@@ -83,10 +83,11 @@ const (
 )
 
 // Run certifies a model: availability first, then, if the model is usable, the selected checks
-// concurrently, each under its own timeout and all under the run timeout. It always returns a
-// complete report with one result per selected check, in battery order. Callers should
-// validate the selection with Select beforehand; an invalid one is reported as a failed
-// availability check with CONFIGURATION_ERROR, and no call is made.
+// concurrently (started in battery order), each under its own timeout and all under the run
+// timeout, and within opts.MaxTokens when it is set. It always returns a complete report with
+// one result per selected check, in battery order. Callers should validate the selection with
+// Select beforehand; an invalid one is reported as a failed availability check with
+// CONFIGURATION_ERROR, and no call is made.
 func Run(ctx context.Context, model Model, opts Options) Report {
 	opts = opts.withDefaults()
 	report := Report{StartedAt: time.Now(), MaxTokens: max(opts.MaxTokens, 0)}
