@@ -3,6 +3,8 @@ package controllers
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/modelcert/modelcert-operator/internal/certify"
 )
 
 // The operator's own metrics, served with controller-runtime's on --metrics-bind-address.
@@ -37,6 +39,10 @@ var (
 		Name: "modelcert_regressions_total",
 		Help: "Verdicts lower than the one before them (a certified model no longer certified, or a lower badge), by namespace, model and region.",
 	}, []string{"namespace", "model_id", "region"})
+	tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "modelcert_tokens_total",
+		Help: "Tokens spent by judged certification runs, by model, region and direction (input, output).",
+	}, []string{"model_id", "region", "direction"})
 	finalizeReleased = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "modelcert_finalize_released_total",
 		Help: "Deleted objects released after --finalize-timeout without their rows updated in the database.",
@@ -44,7 +50,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(runsStarted, runsCompleted, runDuration, runsInProgress, mirrorWrites, conflicts, regressions, finalizeReleased)
+	metrics.Registry.MustRegister(runsStarted, runsCompleted, runDuration, runsInProgress, mirrorWrites, conflicts, regressions, tokens, finalizeReleased)
 }
 
 // countMirrorWrite counts a mirror write by its outcome.
@@ -54,4 +60,10 @@ func countMirrorWrite(err error) {
 		result = "error"
 	}
 	mirrorWrites.WithLabelValues(result).Inc()
+}
+
+// countTokens counts the tokens a judged run spent.
+func countTokens(modelID, region string, usage certify.Usage) {
+	tokens.WithLabelValues(modelID, region, "input").Add(float64(usage.InputTokens))
+	tokens.WithLabelValues(modelID, region, "output").Add(float64(usage.OutputTokens))
 }

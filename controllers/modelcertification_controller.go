@@ -73,6 +73,9 @@ type Options struct {
 	ProgressInterval time.Duration
 	// ConsistencyInterval is the pause of the consistency check; zero keeps the engine's default.
 	ConsistencyInterval time.Duration
+	// ChecksInFlight bounds the checks of one run in flight at once; zero keeps the engine's
+	// default.
+	ChecksInFlight int
 	// FinalizeTimeout is how long a deleted object waits for the database before it is released
 	// anyway, so that a database outage cannot block namespace deletion.
 	FinalizeTimeout time.Duration
@@ -243,6 +246,7 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 		"score", verdict.Score, "rating", verdict.Rating, "badge", verdict.Badge, "errorCategory", verdict.Category)
 	runsCompleted.WithLabelValues(string(verdict.Status), string(verdict.Category)).Inc()
 	runDuration.Observe(report.CompletedAt.Sub(report.StartedAt).Seconds())
+	countTokens(obj.Spec.ModelID, obj.Spec.Region, report.Usage)
 	eventType, reason := corev1.EventTypeNormal, string(obj.Status.Phase)
 	note := fmt.Sprintf("Run %s (attempt %d): %s", obj.Status.RunID, obj.Status.Attempt, verdictMessage(&obj.Status))
 	if !verdict.Passed {
@@ -418,6 +422,8 @@ func (r *ModelCertificationReconciler) job(spec certv1.ModelCertificationSpec, c
 		CheckTimeout:        spec.Timeouts.CheckTimeout(),
 		RunTimeout:          spec.Timeouts.RunTimeout(),
 		ConsistencyInterval: r.Options.ConsistencyInterval,
+		MaxConcurrency:      r.Options.ChecksInFlight,
+		MaxTokens:           spec.Budget.MaxTokens(),
 	}
 	return func(ctx context.Context, progress func(done, total int)) certify.Report {
 		opts.Progress = progress

@@ -69,7 +69,8 @@ func finishRun(status *certv1.ModelCertificationStatus, spec *certv1.ModelCertif
 			Name: f.Name, Category: string(f.Category), Message: shorten(f.Message, 256)})
 	}
 	status.Progress = nil
-	status.Usage = &certv1.Usage{InputTokens: report.Usage.InputTokens, OutputTokens: report.Usage.OutputTokens}
+	status.Usage = &certv1.Usage{InputTokens: report.Usage.InputTokens, OutputTokens: report.Usage.OutputTokens,
+		MaxTokens: report.MaxTokens, BudgetSkippedChecks: report.BudgetSkipped}
 	status.CompletedAt = apiTime(report.CompletedAt)
 	status.DurationMs = report.CompletedAt.Sub(report.StartedAt).Milliseconds()
 	if verdict.Status == certify.VerdictCertified {

@@ -121,6 +121,7 @@ func TestRunSpecHash(t *testing.T) {
 		"credentials": func(s *certv1.ModelCertificationSpec) {
 			s.Credentials = &certv1.Credentials{SecretRef: certv1.SecretReference{Name: "aws"}}
 		},
+		"budget": func(s *certv1.ModelCertificationSpec) { s.Budget = &certv1.Budget{MaxTokensPerRun: 500} },
 	}
 	want := runSpecHash(&base)
 	for name, edit := range same {

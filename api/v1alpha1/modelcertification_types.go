@@ -64,6 +64,10 @@ type ModelCertificationSpec struct {
 	// +kubebuilder:default={}
 	Timeouts Timeouts `json:"timeouts,omitempty"`
 
+	// budget bounds what one run may spend.
+	// +optional
+	Budget *Budget `json:"budget,omitempty"`
+
 	// validFor is how long a verdict stays valid after its run completes.
 	// +optional
 	// +kubebuilder:default="168h"
@@ -185,6 +189,24 @@ type Timeouts struct {
 	PerRun *metav1.Duration `json:"perRun,omitempty"`
 }
 
+// Budget bounds what one run may spend.
+type Budget struct {
+	// maxTokensPerRun is the most tokens (input plus output) a run may spend. Once the run's
+	// usage reaches it, no further model call is made and every check not yet done is Skipped;
+	// calls already in flight finish, so a run can exceed it by their usage.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	MaxTokensPerRun int64 `json:"maxTokensPerRun"`
+}
+
+// MaxTokens is the run's token budget; 0 (none) for a nil budget.
+func (b *Budget) MaxTokens() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.MaxTokensPerRun
+}
+
 // Phase is where a certification stands.
 // +kubebuilder:validation:Enum=Pending;Processing;Certified;QualityWarning;Failed
 type Phase string
@@ -277,6 +299,16 @@ type Usage struct {
 	InputTokens int64 `json:"inputTokens"`
 	// outputTokens is the number of output tokens the model generated.
 	OutputTokens int64 `json:"outputTokens"`
+	// maxTokens is the run's token budget (spec.budget.maxTokensPerRun when it started); absent
+	// when it had none.
+	// +optional
+	MaxTokens int64 `json:"maxTokens,omitempty"`
+	// budgetSkippedChecks names the checks skipped because the run reached its token budget,
+	// in battery order.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	BudgetSkippedChecks []string `json:"budgetSkippedChecks,omitempty"`
 }
 
 // CapabilityStatus is what a run established about one optional feature of the model.

@@ -251,6 +251,13 @@ func printReport(w io.Writer, r report, wide bool) error {
 	}
 	field(w, "Checks", "%d passed, %d failed, %d skipped of %d; tokens %d in, %d out",
 		r.Checks.Passed, r.Checks.Failed, r.Checks.Skipped, r.Checks.Total, r.Usage.InputTokens, r.Usage.OutputTokens)
+	if r.Usage.MaxTokens > 0 {
+		budget := fmt.Sprintf("%d of %d tokens spent", r.Usage.InputTokens+r.Usage.OutputTokens, r.Usage.MaxTokens)
+		if len(r.Usage.BudgetSkippedChecks) > 0 {
+			budget += "; reached, skipped " + strings.Join(r.Usage.BudgetSkippedChecks, ", ")
+		}
+		field(w, "Budget", "%s", budget)
+	}
 	fmt.Fprintln(w)
 
 	tw := printers.GetNewTabWriter(w)

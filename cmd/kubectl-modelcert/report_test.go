@@ -181,10 +181,11 @@ func TestReportWithoutDatabasePrintsTheStatus(t *testing.T) {
 	status := &certv1.ModelCertificationStatus{
 		Phase: certv1.PhaseQualityWarning, RunID: "run-7", Attempt: 3, Score: &score, Rating: &rating,
 		Badge: "FUNCTIONAL", ErrorCategory: "QUALITY_ISSUE", ErrorMessage: "4 of 14 checks failed",
-		Checks:       &certv1.CheckCounts{Total: 14, Passed: 10, Failed: 4},
+		Checks:       &certv1.CheckCounts{Total: 14, Passed: 8, Failed: 4, Skipped: 2},
 		FailedChecks: []certv1.FailedCheck{{Name: "json-output", Category: "QUALITY_ISSUE", Message: "no JSON object in the answer"}},
-		Usage:        &certv1.Usage{InputTokens: 900, OutputTokens: 450},
-		StartedAt:    &completed, CompletedAt: &completed, DurationMs: 4200,
+		Usage: &certv1.Usage{InputTokens: 900, OutputTokens: 450, MaxTokens: 1200,
+			BudgetSkippedChecks: []string{"text-generation", "vision"}},
+		StartedAt: &completed, CompletedAt: &completed, DurationMs: 4200,
 	}
 	createCertification(t, env, ns, "warned", "amazon.nova-micro-v1:0", status)
 
@@ -192,7 +193,8 @@ func TestReportWithoutDatabasePrintsTheStatus(t *testing.T) {
 	for _, line := range []string{
 		"Verdict:     QualityWarning, score 71.4, rating 3.2, badge FUNCTIONAL",
 		"Error:       QUALITY_ISSUE: 4 of 14 checks failed",
-		"Checks:      10 passed, 4 failed, 0 skipped of 14; tokens 900 in, 450 out",
+		"Checks:      8 passed, 4 failed, 2 skipped of 14; tokens 900 in, 450 out",
+		"Budget:      1350 of 1200 tokens spent; reached, skipped text-generation, vision",
 	} {
 		if !strings.Contains(r.stdout, line+"\n") {
 			t.Errorf("report lacks the line %q:\n%s", line, r.stdout)

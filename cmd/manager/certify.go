@@ -75,6 +75,7 @@ func parseCertifyArgs(args []string, stdout io.Writer) (certifyArgs, error) {
 		checks, exclude, required, output  string
 		certifyScore, warnScore            float64
 		checkTimeout, runTimeout, interval time.Duration
+		maxTokens                          int64
 	)
 	fs.StringVar(&a.model.ModelID, "model", "", "model or inference profile id to certify (required)")
 	fs.StringVar(&a.model.Region, "region", os.Getenv("AWS_REGION"), "AWS region (required; defaults to $AWS_REGION)")
@@ -87,6 +88,7 @@ func parseCertifyArgs(args []string, stdout io.Writer) (certifyArgs, error) {
 	fs.DurationVar(&checkTimeout, "check-timeout", 60*time.Second, "timeout of one model call")
 	fs.DurationVar(&runTimeout, "run-timeout", certify.DefaultRunTimeout, "timeout of the whole run")
 	fs.DurationVar(&interval, "consistency-interval", certify.DefaultConsistencyInterval, "pause between the consistency check's calls")
+	fs.Int64Var(&maxTokens, "max-tokens", 0, "token budget of the run, input plus output (0: none)")
 	fs.Float64Var(&certifyScore, "certify-score", certify.DefaultPolicy.CertifyScore, "lowest score that certifies")
 	fs.Float64Var(&warnScore, "warn-score", certify.DefaultPolicy.WarnScore, "lowest score that warns instead of failing")
 
@@ -106,6 +108,7 @@ func parseCertifyArgs(args []string, stdout io.Writer) (certifyArgs, error) {
 		CheckTimeout:        checkTimeout,
 		RunTimeout:          runTimeout,
 		ConsistencyInterval: interval,
+		MaxTokens:           maxTokens,
 	}
 	a.policy = certify.Policy{CertifyScore: certifyScore, WarnScore: warnScore, RequiredChecks: splitList(required)}
 
@@ -129,6 +132,8 @@ func parseCertifyArgs(args []string, stdout io.Writer) (certifyArgs, error) {
 	case interval <= 0:
 		// The engine reads zero as "the default", so zero cannot mean "no pause".
 		return certifyArgs{}, fmt.Errorf("--consistency-interval %s: must be positive", interval)
+	case maxTokens < 0:
+		return certifyArgs{}, fmt.Errorf("--max-tokens %d: must be positive, or 0 for no budget", maxTokens)
 	case certifyScore < 0 || certifyScore > 100:
 		return certifyArgs{}, fmt.Errorf("--certify-score %g: must be in [0, 100]", certifyScore)
 	case warnScore < 0 || warnScore > certifyScore:
@@ -198,9 +203,17 @@ type certifyOutput struct {
 	Capabilities certify.Capabilities  `json:"capabilities"`
 	Checks       checkCounts           `json:"checks"`
 	FailedChecks []certify.FailedCheck `json:"failedChecks,omitempty"`
-	Usage        certify.Usage         `json:"usage"`
+	Usage        usageOutput           `json:"usage"`
 	DurationMs   int64                 `json:"durationMs"`
 	Results      []certify.Result      `json:"results"`
+}
+
+// usageOutput is status.usage.
+type usageOutput struct {
+	InputTokens         int64    `json:"inputTokens"`
+	OutputTokens        int64    `json:"outputTokens"`
+	MaxTokens           int64    `json:"maxTokens,omitempty"`
+	BudgetSkippedChecks []string `json:"budgetSkippedChecks,omitempty"`
 }
 
 type checkCounts struct {
@@ -224,9 +237,10 @@ func newCertifyOutput(a certifyArgs, r certify.Report, v certify.Verdict) certif
 		Capabilities:  r.Capabilities,
 		Checks:        checkCounts{Total: v.Total, Passed: v.PassedCount, Failed: v.Failed, Skipped: v.Skipped},
 		FailedChecks:  v.FailedChecks,
-		Usage:         r.Usage,
-		DurationMs:    r.CompletedAt.Sub(r.StartedAt).Milliseconds(),
-		Results:       r.Results,
+		Usage: usageOutput{InputTokens: r.Usage.InputTokens, OutputTokens: r.Usage.OutputTokens,
+			MaxTokens: r.MaxTokens, BudgetSkippedChecks: r.BudgetSkipped},
+		DurationMs: r.CompletedAt.Sub(r.StartedAt).Milliseconds(),
+		Results:    r.Results,
 	}
 	if len(v.FailedChecks) > 0 {
 		worst := v.FailedChecks[0]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http/httptest"
 	"os"
@@ -169,6 +170,35 @@ func namesWith(results []certify.Result, status certify.CheckStatus) []string {
 	return names
 }
 
+// --max-tokens stops the calls once the run has spent the budget: the checks not reached are
+// Skipped, named in usage.budgetSkippedChecks, and every call the simulator saw is a check that
+// ran (each of these makes one). Four checks start at once, so up to four calls are made.
+func TestCertifyTokenBudget(t *testing.T) {
+	fakeAWSEnv(t)
+	sim := bedrocksim.New(nil)
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	const model = "amazon.nova-lite-v1:0"
+	got := runCertifyJSON(t, "--model", model, "--region", "us-east-1", "--endpoint", srv.URL,
+		"--checks", "basic-prompt,parameters,error-handling,multi-turn,max-tokens", "--max-tokens", "1")
+
+	o := got.out
+	skipped := namesWith(o.Results, certify.CheckSkipped)
+	if len(skipped) == 0 || !slices.Equal(skipped, o.Usage.BudgetSkippedChecks) || !slices.Contains(skipped, "max-tokens") {
+		t.Errorf("skipped %v, budgetSkippedChecks %v; want the same, max-tokens (the fifth check) among them", skipped, o.Usage.BudgetSkippedChecks)
+	}
+	reason := fmt.Sprintf("token budget of 1 reached after %d tokens", o.Usage.InputTokens+o.Usage.OutputTokens)
+	for _, r := range o.Results {
+		if r.Status == certify.CheckSkipped && r.Message != reason {
+			t.Errorf("%s skipped with %q, want %q", r.Name, r.Message, reason)
+		}
+	}
+	if calls := sim.Calls(model); calls.Converse != 5-len(skipped) || o.Usage.MaxTokens != 1 || o.Status != certify.VerdictCertified {
+		t.Errorf("%d calls for %d skipped of 5, maxTokens %d, status %s; want one call per check run, 1, CERTIFIED",
+			calls.Converse, len(skipped), o.Usage.MaxTokens, o.Status)
+	}
+}
+
 func TestCertifyTableOutput(t *testing.T) {
 	fakeAWSEnv(t)
 	t.Setenv("AWS_REGION", "us-east-1") // --region defaults to it
@@ -232,6 +262,7 @@ func TestCertifyBadUsage(t *testing.T) {
 		{"bad output", []string{"--model", "m", "--region", "r", "--output", "yaml"}, `--output "yaml": want table or json`},
 		{"undefined flag", []string{"--model", "m", "--region", "r", "--verbose"}, "flag provided but not defined: -verbose"},
 		{"bad duration", []string{"--model", "m", "--region", "r", "--check-timeout", "soon"}, `invalid value "soon" for flag -check-timeout`},
+		{"negative token budget", []string{"--model", "m", "--region", "r", "--max-tokens", "-5"}, "--max-tokens -5: must be positive, or 0 for no budget"},
 		{"zero interval", []string{"--model", "m", "--region", "r", "--consistency-interval", "0s"}, "--consistency-interval 0s: must be positive"},
 		{"warn above certify", []string{"--model", "m", "--region", "r", "--warn-score", "90"}, "--warn-score 90: must be in [0, --certify-score]"},
 		{"stray argument", []string{"--model", "m", "--region", "r", "now"}, `unexpected argument "now"`},

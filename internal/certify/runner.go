@@ -31,6 +31,10 @@ type Options struct {
 	Progress func(done, total int)
 	// MaxConcurrency bounds the checks in flight at once.
 	MaxConcurrency int
+	// MaxTokens, when positive, is the run's token budget (input plus output tokens): once the
+	// calls made have spent it, no further call is made and every check not yet done is Skipped.
+	// Calls already in flight finish, so a run may overshoot it by their usage.
+	MaxTokens int64
 }
 
 func (o Options) withDefaults() Options {
@@ -65,6 +69,11 @@ type Report struct {
 	Usage       Usage     `json:"usage"`
 	// Capabilities is what the run established about each capability, and who said so.
 	Capabilities Capabilities `json:"capabilities"`
+	// MaxTokens is the run's token budget; 0 when it had none.
+	MaxTokens int64 `json:"maxTokens,omitempty"`
+	// BudgetSkipped names the checks skipped because the token budget was reached, in battery
+	// order.
+	BudgetSkipped []string `json:"budgetSkipped,omitempty"`
 }
 
 // Reasons given for checks that were not run.
@@ -74,13 +83,14 @@ const (
 )
 
 // Run certifies a model: availability first, then, if the model is usable, the selected checks
-// concurrently, each under its own timeout and all under the run timeout. It always returns a
-// complete report with one result per selected check, in battery order. Callers should
-// validate the selection with Select beforehand; an invalid one is reported as a failed
-// availability check with CONFIGURATION_ERROR, and no call is made.
+// concurrently (started in battery order), each under its own timeout and all under the run
+// timeout, and within opts.MaxTokens when it is set. It always returns a complete report with
+// one result per selected check, in battery order. Callers should validate the selection with
+// Select beforehand; an invalid one is reported as a failed availability check with
+// CONFIGURATION_ERROR, and no call is made.
 func Run(ctx context.Context, model Model, opts Options) Report {
 	opts = opts.withDefaults()
-	report := Report{StartedAt: time.Now()}
+	report := Report{StartedAt: time.Now(), MaxTokens: max(opts.MaxTokens, 0)}
 	names, err := Select(opts.Include, opts.Exclude)
 	if err != nil {
 		failed := Result{Name: CheckAvailability, Status: CheckFailed, Category: CategoryConfiguration, Message: shorten(err.Error())}
@@ -107,8 +117,8 @@ func Run(ctx context.Context, model Model, opts Options) Report {
 		progress.finish()
 		return report.complete(append([]Result{availability}, notRun(checks, notRunUnavailable)...))
 	}
-	results, established := runChecks(ctx, model, checks, report.Capabilities, opts, progress)
-	report.Capabilities = established
+	results, established, budgetSkipped := runChecks(ctx, model, checks, report.Capabilities, opts, progress)
+	report.Capabilities, report.BudgetSkipped = established, budgetSkipped
 	return report.complete(append([]Result{availability}, results...))
 }
 
@@ -151,50 +161,66 @@ func notRun(checks []Check, reason string) []Result {
 	return results
 }
 
-// runChecks runs the checks the model supports, at most opts.MaxConcurrency at once, and
-// returns their results in the order of checks whatever order they finish in, with the
-// capabilities as the service left them: a refusal skips every later check that needs the
-// refused capability without calling the model again.
-func runChecks(ctx context.Context, m Model, checks []Check, known Capabilities, opts Options, progress *progress) ([]Result, Capabilities) {
+// runChecks runs the checks the model supports, at most opts.MaxConcurrency at once, started
+// in the order of checks, and returns their results in that order whatever order they finish
+// in, with the capabilities as the service left them: a refusal skips every later check that
+// needs the refused capability without calling the model again. Once the token budget is
+// reached, the checks not yet done are Skipped (a check cut between two calls keeps the usage of
+// the first), and their names are returned in order; their message gives the run's final usage.
+func runChecks(ctx context.Context, m Model, checks []Check, known Capabilities, opts Options, progress *progress) ([]Result, Capabilities, []string) {
 	env := checkEnv{Interval: opts.ConsistencyInterval}
-	slots := make(chan struct{}, opts.MaxConcurrency)
 	ledger := &capabilityLedger{known: known}
+	budget := &tokenBudget{max: opts.MaxTokens}
 	results := make([]Result, len(checks))
+	overBudget := make([]bool, len(checks))
+	next := make(chan int, len(checks))
+	for i := range checks {
+		next <- i
+	}
+	close(next)
 	var wg sync.WaitGroup
-	for i, c := range checks {
+	for range min(opts.MaxConcurrency, len(checks)) {
 		wg.Go(func() {
-			results[i] = runCheck(ctx, m, c, env, opts.perCallTimeout(c.Timeout), slots, ledger)
-			progress.step()
+			for i := range next {
+				c := checks[i]
+				results[i], overBudget[i] = runCheck(ctx, m, c, env, opts.perCallTimeout(c.Timeout), ledger, budget)
+				progress.step()
+			}
 		})
 	}
 	wg.Wait()
-	return results, ledger.capabilities()
+	var budgetSkipped []string
+	for i, skipped := range overBudget {
+		if skipped {
+			results[i].Message = budget.reason()
+			budgetSkipped = append(budgetSkipped, results[i].Name)
+		}
+	}
+	return results, ledger.capabilities(), budgetSkipped
 }
 
-// runCheck waits for a free slot, then runs the check under its own deadline, unless the
-// capability it needs is known to be missing by then.
-func runCheck(ctx context.Context, m Model, c Check, env checkEnv, perCall time.Duration, slots chan struct{}, ledger *capabilityLedger) Result {
+// runCheck runs the check under its own deadline, unless the capability it needs is known to
+// be missing by then or the run is over. overBudget reports that the check was Skipped because
+// the run's token budget was reached before one of its calls.
+func runCheck(ctx context.Context, m Model, c Check, env checkEnv, perCall time.Duration, ledger *capabilityLedger, budget *tokenBudget) (result Result, overBudget bool) {
 	if reason, lacking := ledger.lacks(c.Needs); lacking {
-		return skipped(c.Name, reason)
+		return skipped(c.Name, reason), false
 	}
-	select {
-	case slots <- struct{}{}:
-		defer func() { <-slots }()
-	case <-ctx.Done():
+	if ctx.Err() != nil {
 		result := callFailed(ctx, cost{}, fmt.Errorf("not run: %w", ctx.Err()))
 		result.Name = c.Name
-		return result
-	}
-	// A check that waited for its slot may find its capability refused meanwhile.
-	if reason, lacking := ledger.lacks(c.Needs); lacking {
-		return skipped(c.Name, reason)
+		return result, false
 	}
 	checkCtx, cancel := context.WithTimeout(ctx, c.deadline(perCall, env))
 	defer cancel()
-	result := c.run(checkCtx, m, env)
+	charged := &budgetedModel{Model: m, budget: budget}
+	result = c.run(checkCtx, charged, env)
 	result.Name = c.Name
+	if charged.refused {
+		return Result{Name: c.Name, Status: CheckSkipped, Latency: result.Latency, Usage: result.Usage, Retries: result.Retries}, true
+	}
 	ledger.learn(c.Needs, result)
-	return result
+	return result, false
 }
 
 // capabilityLedger is the run's knowledge of the model's capabilities, updated by the checks

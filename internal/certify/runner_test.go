@@ -412,7 +412,7 @@ func TestRunRefusalCostsNoFurtherCall(t *testing.T) {
 	}
 	opts := fastOptions()
 	opts.MaxConcurrency = 1
-	results, established := runChecks(t.Context(), nil, checks, ResolveCapabilities(ModelInfo{}), opts.withDefaults(), newProgress(nil, 2))
+	results, established, _ := runChecks(t.Context(), nil, checks, ResolveCapabilities(ModelInfo{}), opts.withDefaults(), newProgress(nil, 2))
 
 	for _, r := range results {
 		if r.Status != CheckSkipped || r.Message != "not supported: "+noToolUse.Message {
