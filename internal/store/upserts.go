@@ -135,10 +135,45 @@ func (s *Store) RecordResult(ctx context.Context, c Certification, run Run) (boo
 // belongs to the object whose uid it carries, whichever of its runs the row holds, so an
 // object's older runs cannot outlive it; a row another object's newer run took over is not
 // touched. A later write of a current run revives the row. It reports how many rows it marked.
+//
+// A row whose run never ended (the object was deleted while it ran, and deletion cancels the
+// run) keeps no run in progress: it is first set back to the object's newest verdict in the
+// history, so that the retained row is a verdict, not a run that will never finish.
 func (s *Store) MarkDeleted(ctx context.Context, uid string) (int64, error) {
-	return s.releaseRows(ctx, "mark deleted", `UPDATE model_certifications SET deleted_at = now(), updated_at = now()
+	if uid == "" {
+		return 0, errors.New("mark deleted: the object's uid is required")
+	}
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	var marked int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, restoreUnfinished, uid); err != nil {
+			return fmt.Errorf("restore the last verdict: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE model_certifications SET deleted_at = now(), updated_at = now()
 WHERE source_uid = $1::text AND deleted_at IS NULL`, uid)
+		marked = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mark deleted rows of object %s: %w", uid, err)
+	}
+	return marked, nil
 }
+
+// restoreUnfinished sets an object's rows whose run never ended back to the newest verdict the
+// history holds of them.
+var restoreUnfinished = func() string {
+	verdict := certificationColumns[2:] // every column but the key (model_id, region)
+	return `UPDATE model_certifications cur SET (` + columnList("", verdict) + `) = (
+    SELECT ` + columnList("h.", verdict) + ` FROM certification_runs h
+    WHERE h.source_uid = cur.source_uid AND h.model_id = cur.model_id AND h.region = cur.region
+    ORDER BY h.started_at DESC, h.attempt DESC LIMIT 1)
+WHERE cur.source_uid = $1::text AND cur.deleted_at IS NULL
+  AND certification_status_rank(cur.status) < 2
+  AND EXISTS (SELECT 1 FROM certification_runs h
+      WHERE h.source_uid = cur.source_uid AND h.model_id = cur.model_id AND h.region = cur.region)`
+}()
 
 // Delete is the Delete deletion policy: the rows the object with uid owns go, the history
 // stays. Like MarkDeleted it matches by owner, not by run. It reports how many rows it deleted.

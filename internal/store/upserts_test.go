@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // write is one mirror write of a run, as the controller issues it.
@@ -438,5 +439,41 @@ FROM model_certifications c JOIN certification_runs r USING (run_id)`).Scan(&row
 	}
 	if got := mustGet(t, s, "m"); got.TestResults != nil {
 		t.Fatalf("Get returned test results %q, want nil", got.TestResults)
+	}
+}
+
+// An object deleted while a run was in progress (deletion cancels the run) keeps, under Retain,
+// its last verdict, not a run that will never end; with no verdict in the history, the row
+// stays as it is, marked.
+func TestMarkDeletedRestoresTheLastVerdictOfAnUnfinishedRun(t *testing.T) {
+	t.Parallel()
+	s, certified := certifiedStore(t)
+	ctx := context.Background()
+	rerun := testRun{modelID: "m", runID: "run-2", attempt: 2, startedAfter: time.Hour}
+	if applied, err := s.RecordStart(ctx, rerun.start()); err != nil || !applied {
+		t.Fatalf("RecordStart of the re-run = %v, %v", applied, err)
+	}
+	never := testRun{modelID: "never-judged", runID: "run-n", attempt: 1}
+	if _, err := s.RecordStart(ctx, never.start()); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, uid := range []string{"uid-m", "uid-never-judged"} {
+		if marked, err := s.MarkDeleted(ctx, uid); err != nil || marked != 1 {
+			t.Fatalf("MarkDeleted(%s) = %v, %v; want its row marked", uid, marked, err)
+		}
+	}
+	want := certified.result(StatusCertified)
+	got := mustGet(t, s, "m")
+	if got.DeletedAt == nil {
+		t.Fatal("the re-run object's row is not marked deleted")
+	}
+	got.DeletedAt = nil
+	if diff := cmp.Diff(want, got, cmpopts.EquateApproxTime(time.Millisecond)); diff != "" {
+		t.Errorf("retained row (-the last verdict +got):\n%s", diff)
+	}
+	if got := mustGet(t, s, "never-judged"); got.Status != StatusProcessing || got.RunID != "run-n" || got.DeletedAt == nil {
+		t.Errorf("row of an object deleted before any verdict: %s run %s deleted_at %v; want PROCESSING run-n, marked",
+			got.Status, got.RunID, got.DeletedAt)
 	}
 }
