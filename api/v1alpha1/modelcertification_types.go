@@ -5,9 +5,6 @@ import (
 )
 
 // ModelCertificationSpec names the model to certify, where, and under which policy.
-// +kubebuilder:validation:XValidation:rule="!has(self.recertifyAfter) || !has(self.validFor) || duration(self.recertifyAfter) <= duration(self.validFor)",message="recertifyAfter must not exceed validFor, or the verdict would expire before the next run"
-// +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.exclude) || !self.policy.requiredChecks.exists(c, c in self.checks.exclude)",message="a required check cannot be excluded"
-// +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.include) || size(self.checks.include) == 0 || self.policy.requiredChecks.all(c, c == 'availability' || c in self.checks.include)",message="a required check must be among checks.include"
 type ModelCertificationSpec struct {
 	// modelId is the Bedrock model id (for example amazon.nova-lite-v1:0), inference-profile id
 	// (for example us.anthropic.claude-3-5-sonnet-20240620-v1:0) or inference-profile ARN to certify.
@@ -23,6 +20,15 @@ type ModelCertificationSpec struct {
 	// +kubebuilder:validation:Pattern=`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`
 	Region string `json:"region"`
 
+	CertificationTemplate `json:",inline"`
+}
+
+// CertificationTemplate is everything of a certification but its model and region: the part a
+// ModelCertificationSet gives all its children.
+// +kubebuilder:validation:XValidation:rule="!has(self.recertifyAfter) || !has(self.validFor) || duration(self.recertifyAfter) <= duration(self.validFor)",message="recertifyAfter must not exceed validFor, or the verdict would expire before the next run"
+// +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.exclude) || !self.policy.requiredChecks.exists(c, c in self.checks.exclude)",message="a required check cannot be excluded"
+// +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.include) || size(self.checks.include) == 0 || self.policy.requiredChecks.all(c, c == 'availability' || c in self.checks.include)",message="a required check must be among checks.include"
+type CertificationTemplate struct {
 	// provider is the service that hosts the model. Only bedrock is supported.
 	// +optional
 	// +kubebuilder:default=bedrock
@@ -239,9 +245,10 @@ type FailedCheck struct {
 type Regression struct {
 	// at is when the lower verdict was recorded.
 	At metav1.Time `json:"at"`
-	// fromPhase and fromBadge are the verdict before the regression.
+	// fromPhase is the phase before the regression.
 	// +optional
 	FromPhase Phase `json:"fromPhase,omitempty"`
+	// fromBadge is the badge before the regression.
 	// +optional
 	FromBadge string `json:"fromBadge,omitempty"`
 	// checks are the checks that passed before and do not now.
