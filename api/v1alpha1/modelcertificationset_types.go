@@ -241,6 +241,12 @@ type ModelCertificationSetStatus struct {
 	// +listMapKey=region
 	// +kubebuilder:validation:MaxItems=32
 	DiscoveryFailures []DiscoveryFailure `json:"discoveryFailures,omitempty"`
+	// conflicts are the names of certifications the set would make but another owner (or none)
+	// holds; the set leaves them alone.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=20
+	Conflicts []string `json:"conflicts,omitempty"`
 	// lastDiscoveredAt is when every region's catalog was last listed (successfully or not).
 	// +optional
 	LastDiscoveredAt *metav1.Time `json:"lastDiscoveredAt,omitempty"`

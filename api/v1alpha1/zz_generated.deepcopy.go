@@ -377,6 +377,11 @@ func (in *ModelCertificationSetStatus) DeepCopyInto(out *ModelCertificationSetSt
 		*out = make([]DiscoveryFailure, len(*in))
 		copy(*out, *in)
 	}
+	if in.Conflicts != nil {
+		in, out := &in.Conflicts, &out.Conflicts
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.LastDiscoveredAt != nil {
 		in, out := &in.LastDiscoveredAt, &out.LastDiscoveredAt
 		*out = (*in).DeepCopy()
