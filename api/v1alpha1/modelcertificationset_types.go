@@ -265,6 +265,7 @@ type ModelCertificationSetStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=mcertset,categories=modelcert
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a set's name must be at most 63 characters: it labels the certifications the set owns"
 // +kubebuilder:printcolumn:name="Models",type=integer,JSONPath=`.status.models`
 // +kubebuilder:printcolumn:name="Certified",type=integer,JSONPath=`.status.phases.certified`
 // +kubebuilder:printcolumn:name="Warning",type=integer,JSONPath=`.status.phases.qualityWarning`

@@ -163,30 +163,37 @@ func TestKubectlApplyRejectsInvalidSets(t *testing.T) {
 	ns := env.Namespace(t)
 
 	tests := []struct {
-		name string
-		spec string
-		want []string
+		name    string
+		setName string // "bad" when empty
+		spec    string
+		want    []string
 	}{
-		{"no regions", "  regions: []\n  models:\n    providers: [Amazon]\n",
+		{"no regions", "", "  regions: []\n  models:\n    providers: [Amazon]\n",
 			[]string{"spec.regions"}},
-		{"region moon-1", "  regions: [us-east-1, moon-1]\n  models:\n    providers: [Amazon]\n",
+		{"region moon-1", "", "  regions: [us-east-1, moon-1]\n  models:\n    providers: [Amazon]\n",
 			[]string{"spec.regions[1]", "moon-1"}},
-		{"empty selector", "  regions: [us-east-1]\n  models:\n    exclude: ['*']\n",
+		{"empty selector", "", "  regions: [us-east-1]\n  models:\n    exclude: ['*']\n",
 			[]string{"spec.models", "select models by at least one of"}},
-		{"unknown modality", "  regions: [us-east-1]\n  models:\n    outputModalities: [SMELL]\n",
+		{"unknown modality", "", "  regions: [us-east-1]\n  models:\n    outputModalities: [SMELL]\n",
 			[]string{"spec.models.outputModalities[0]", "SMELL"}},
-		{"unknown pruning", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  pruning: Retain\n",
+		{"unknown pruning", "", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  pruning: Retain\n",
 			[]string{"spec.pruning", "Retain"}},
-		{"template recertify after expiry", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  template:\n    validFor: 24h\n    recertifyAfter: 48h\n",
+		{"template recertify after expiry", "", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  template:\n    validFor: 24h\n    recertifyAfter: 48h\n",
 			[]string{"spec.template", "recertifyAfter must not exceed validFor"}},
-		{"template with modelId", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  template:\n    modelId: amazon.nova-lite-v1:0\n",
+		{"template with modelId", "", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  template:\n    modelId: amazon.nova-lite-v1:0\n",
 			[]string{"modelId"}},
-		{"discovery too often", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  discoveryInterval: 10ms\n",
+		{"name too long for a label", strings.Repeat("a", 64), "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n",
+			[]string{"at most 63 characters"}},
+		{"discovery too often", "", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  discoveryInterval: 10ms\n",
 			[]string{"spec.discoveryInterval", "at least 1s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, stderr, err := env.Kubectl(setManifest("bad", tt.spec), "apply", "-n", ns, "-f", "-")
+			name := tt.setName
+			if name == "" {
+				name = "bad"
+			}
+			_, stderr, err := env.Kubectl(setManifest(name, tt.spec), "apply", "-n", ns, "-f", "-")
 			if err == nil {
 				t.Fatalf("kubectl apply accepted the manifest:\n%s", tt.spec)
 			}
