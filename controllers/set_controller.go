@@ -287,6 +287,18 @@ func (r *ModelCertificationSetReconciler) prune(ctx context.Context, set *certv1
 	return nil
 }
 
+// announceRegression repeats a certification's Regressed Event on the set that controls it, so
+// that a fleet's regressions show on the fleet.
+func announceRegression(recorder events.EventRecorder, obj *certv1.ModelCertification, note string) {
+	ref := metav1.GetControllerOf(obj)
+	if ref == nil || ref.Kind != "ModelCertificationSet" || ref.APIVersion != certv1.GroupVersion.String() {
+		return
+	}
+	set := &certv1.ModelCertificationSet{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: ref.Name, UID: ref.UID}}
+	recorder.Eventf(set, obj, corev1.EventTypeWarning, ReasonRegressed, "Judge", "%s (%s in %s): %s",
+		obj.Name, obj.Spec.ModelID, obj.Spec.Region, note)
+}
+
 // SetupWithManager registers the set controller; it watches the certifications it owns. The
 // certification reconciler must be set up first (it holds the tenancy policy).
 func (r *ModelCertificationSetReconciler) SetupWithManager(mgr ctrl.Manager) error {

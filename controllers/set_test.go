@@ -4,10 +4,12 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -142,7 +144,7 @@ func childrenOf(ctx context.Context, c client.Client, ns, set string) (map[strin
 // A platform team certifies every active text model of Amazon and Anthropic in two regions.
 // The set makes exactly the matching certifications, follows the catalog as it changes,
 // pushes template edits to every certification (each runs once more), aggregates their
-// verdicts, survives a region it cannot list, and releases what it no longer selects when
+// verdicts, repeats their regressions on the set, survives a region it cannot list, and releases what it no longer selects when
 // told to orphan.
 func TestSetCertifiesAFleet(t *testing.T) {
 	env := testenv.Require(t)
@@ -249,7 +251,10 @@ func TestSetCertifiesAFleet(t *testing.T) {
 	}
 	lister.set("eu-west-1", false)
 
-	// A template edit reaches every certification once, and each runs once more.
+	// A template edit reaches every certification once, and each runs once more. Meanwhile Nova
+	// Lite started ignoring system prompts: its certifications regress, and say so on the set.
+	sim.SetCatalog(mustCatalog(t, strings.Replace(fleetCatalogChanged,
+		"- id: amazon.nova-lite-v1:0\n", "- id: amazon.nova-lite-v1:0\n  failures: {ignoresSystemPrompt: true}\n", 1)))
 	attempts := map[string]int32{}
 	for name, c := range children {
 		attempts[name] = c.Status.Attempt
@@ -272,6 +277,24 @@ func TestSetCertifiesAFleet(t *testing.T) {
 			}
 		}
 		return len(children) == 7, err
+	})
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(set), set); err != nil {
+		t.Fatal(err)
+	}
+	if set.Status.Phases != (certv1.PhaseCount{Certified: 4, QualityWarning: 2, Failed: 1}) {
+		t.Errorf("phases after Nova Lite regressed = %+v", set.Status.Phases)
+	}
+	eventually(t, 10*time.Second, "the Regressed events on the set", func() (bool, error) {
+		var list eventsv1.EventList
+		err := env.Client.List(ctx, &list, client.InNamespace(ns))
+		var related []string
+		for _, e := range list.Items {
+			if e.Regarding.Kind == "ModelCertificationSet" && e.Regarding.Name == "fleet" && e.Reason == controllers.ReasonRegressed && e.Related != nil {
+				related = append(related, e.Related.Name)
+			}
+		}
+		slices.Sort(related)
+		return slices.Equal(related, []string{"amazon-nova-lite-v1-0-eu-west-1", "amazon-nova-lite-v1-0-us-east-1"}), err
 	})
 	// Settled: nothing runs again (the discoveries that follow change nothing).
 	time.Sleep(3 * time.Second)
