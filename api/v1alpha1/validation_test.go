@@ -3,6 +3,7 @@ package v1alpha1_test
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -237,5 +238,15 @@ func TestKubectlApplySetDefaults(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got.Spec); diff != "" {
 		t.Errorf("defaulted spec (-want +got):\n%s", diff)
+	}
+	// The printer columns, found by the short name and the category.
+	for _, resource := range []string{"mcertset", "modelcert"} {
+		out, stderr, err := env.Kubectl("", "get", resource, "-n", ns)
+		if err != nil {
+			t.Fatalf("kubectl get %s: %v\n%s", resource, err, stderr)
+		}
+		if header := strings.Fields(strings.SplitN(out, "\n", 2)[0]); !slices.Equal(header, []string{"NAME", "MODELS", "CERTIFIED", "WARNING", "FAILED", "REGIONS", "AGE"}) {
+			t.Errorf("kubectl get %s header = %v", resource, header)
+		}
 	}
 }
