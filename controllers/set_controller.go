@@ -29,8 +29,6 @@ const (
 	setController = "modelcertificationset"
 	// discoveryRetry is the longest a set waits to list again after a region failed.
 	discoveryRetry = time.Minute
-	// ReasonDiscoveryFailedEvent is the Event reason of a region whose catalog could not be listed.
-	ReasonDiscoveryFailedEvent = "DiscoveryFailed"
 )
 
 // CatalogLister lists the foundation models of a region; bedrock.ListFoundationModels is the real one.
@@ -75,19 +73,14 @@ func (r *ModelCertificationSetReconciler) Reconcile(ctx context.Context, req ctr
 	}
 	before := set.DeepCopy()
 	now := r.Clock.Now()
-	var requeue time.Duration
 	if !set.Spec.Suspend {
-		if due, after := discoveryDue(set, now); due {
+		if due, _ := discoveryDue(set, now); due {
 			children, err = r.discover(ctx, set, children, now)
-			if err != nil {
-				return retryOnConflict(ctx, setController, err)
-			}
-			_, requeue = discoveryDue(set, now)
 		} else {
-			requeue = after
-			if children, err = r.updateTemplates(ctx, set, children); err != nil {
-				return retryOnConflict(ctx, setController, err)
-			}
+			err = r.updateTemplates(ctx, set, children)
+		}
+		if err != nil {
+			return retryOnConflict(ctx, setController, err)
 		}
 	}
 	aggregate(&set.Status, set.Spec.Regions, children)
@@ -101,7 +94,11 @@ func (r *ModelCertificationSetReconciler) Reconcile(ctx context.Context, req ctr
 			return retryOnConflict(ctx, setController, fmt.Errorf("patch set status: %w", err))
 		}
 	}
-	return ctrl.Result{RequeueAfter: requeue}, nil
+	if set.Spec.Suspend {
+		return ctrl.Result{}, nil
+	}
+	_, next := discoveryDue(set, now)
+	return ctrl.Result{RequeueAfter: next}, nil
 }
 
 // discoveryDue reports whether the catalogs must be listed now (never listed, the spec changed,
@@ -153,7 +150,7 @@ func (r *ModelCertificationSetReconciler) discover(ctx context.Context, set *cer
 			set.Status.DiscoveryFailures = append(set.Status.DiscoveryFailures, certv1.DiscoveryFailure{
 				Region: region, Category: string(me.Category), Message: shorten(err.Error(), 512)})
 			logger.Info("Listing the catalog failed", "region", region, "category", me.Category, "error", err.Error())
-			r.Recorder.Eventf(set, nil, corev1.EventTypeWarning, ReasonDiscoveryFailedEvent, "Discover", "%s: %s", region, shorten(err.Error(), 512))
+			r.Recorder.Eventf(set, nil, corev1.EventTypeWarning, ReasonDiscoveryFailed, "Discover", "%s: %s", region, shorten(err.Error(), 512))
 			continue
 		}
 		ids := selectModels(set.Spec.Models, models)
@@ -239,13 +236,13 @@ func (r *ModelCertificationSetReconciler) create(ctx context.Context, set *certv
 }
 
 // updateTemplates brings every child's spec to the template, between discoveries.
-func (r *ModelCertificationSetReconciler) updateTemplates(ctx context.Context, set *certv1.ModelCertificationSet, children []certv1.ModelCertification) ([]certv1.ModelCertification, error) {
+func (r *ModelCertificationSetReconciler) updateTemplates(ctx context.Context, set *certv1.ModelCertificationSet, children []certv1.ModelCertification) error {
 	for i := range children {
 		if err := r.applyTemplate(ctx, set, &children[i]); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return children, nil
+	return nil
 }
 
 // applyTemplate patches a child's spec to the set's template, only when it differs.

@@ -210,19 +210,20 @@ func countPhase(c *certv1.PhaseCount, p certv1.Phase) {
 	}
 }
 
-// Reasons of a set's conditions.
+// Reasons of a set's conditions; DiscoveryFailed is also the reason of the Event of a region
+// whose catalog could not be listed.
 const (
-	ReasonAllCertified      = "AllCertified"
-	ReasonChildrenPending   = "ChildrenPending"
-	ReasonNotAllCertified   = "NotAllCertified"
-	ReasonNoModels          = "NoModelsSelected"
-	ReasonDiscoveryFailed   = "DiscoveryFailed"
-	ReasonDiscovered        = "Discovered"
-	ReasonSettled           = "Settled"
-	ReasonChildrenConflict  = "NameConflict"
-	ReasonNotYetDiscovered  = "NotYetDiscovered"
-	reasonNegativeChildren  = "ChildrenNotCertified"
-	reasonChildrenReconcile = "ChildrenReconciling"
+	ReasonAllCertified         = "AllCertified"
+	ReasonChildrenPending      = "ChildrenPending"
+	ReasonNotAllCertified      = "NotAllCertified"
+	ReasonNoModels             = "NoModelsSelected"
+	ReasonDiscoveryFailed      = "DiscoveryFailed"
+	ReasonDiscovered           = "Discovered"
+	ReasonSettled              = "Settled"
+	ReasonChildrenConflict     = "NameConflict"
+	ReasonNotYetDiscovered     = "NotYetDiscovered"
+	ReasonChildrenNotCertified = "ChildrenNotCertified"
+	ReasonChildrenReconciling  = "ChildrenReconciling"
 )
 
 // settled reports whether a child has reached a verdict for its current spec: observed, and
@@ -301,7 +302,7 @@ func setStatusConditions(status *certv1.ModelCertificationSetStatus, children []
 	case status.LastDiscoveredAt == nil && !suspended:
 		reconciling.Status, reconciling.Reason, reconciling.Message = metav1.ConditionTrue, ReasonNotYetDiscovered, discovered.Message
 	case unsettled > 0:
-		reconciling.Status, reconciling.Reason = metav1.ConditionTrue, reasonChildrenReconcile
+		reconciling.Status, reconciling.Reason = metav1.ConditionTrue, ReasonChildrenReconciling
 		reconciling.Message = countMessage(unsettled, "certification has", "certifications have") + " no verdict yet"
 	}
 
@@ -312,7 +313,7 @@ func setStatusConditions(status *certv1.ModelCertificationSetStatus, children []
 	case len(conflicts) > 0:
 		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, ReasonChildrenConflict, conflictMessage(conflicts)
 	case unsettled == 0 && negative > 0:
-		stalled.Status, stalled.Reason = metav1.ConditionTrue, reasonNegativeChildren
+		stalled.Status, stalled.Reason = metav1.ConditionTrue, ReasonChildrenNotCertified
 		stalled.Message = countMessage(negative, "certification has", "certifications have") + " a verdict that is not certified"
 	}
 	return []metav1.Condition{ready, discovered, reconciling, stalled}
