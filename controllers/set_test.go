@@ -341,3 +341,48 @@ func conditionIs(conds []metav1.Condition, typ string, status metav1.ConditionSt
 	c := meta.FindStatusCondition(conds, typ)
 	return c != nil && c.Status == status
 }
+
+// A set that cannot list a catalog says why in its conditions, resolved as a run would be: a
+// credentials Secret that does not exist is a CONFIGURATION_ERROR, an endpoint the tenancy
+// policy does not allow a PERMISSION_ERROR. Nothing is created, and nothing is lost.
+func TestSetDiscoveryFailuresAreConditions(t *testing.T) {
+	env := testenv.Require(t)
+	ns := env.Namespace(t)
+	ctx := t.Context()
+	_, url, _ := startFleet(t, env, ns, fleetCatalog)
+
+	sets := map[string]certv1.CertificationTemplate{
+		"no-secret": {Endpoint: url, Credentials: &certv1.Credentials{SecretRef: certv1.SecretReference{Name: "missing"}}},
+		"elsewhere": {Endpoint: "https://bedrock.example.com"},
+	}
+	for name, template := range sets {
+		set := &certv1.ModelCertificationSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: certv1.ModelCertificationSetSpec{Regions: []string{"us-east-1"},
+				Models: certv1.ModelSelector{Providers: []string{"Amazon"}}, Template: template}}
+		if err := env.Client.Create(ctx, set); err != nil {
+			t.Fatalf("create set %s: %v", name, err)
+		}
+	}
+	want := map[string]struct{ category, mention string }{
+		"no-secret": {string(certify.CategoryConfiguration), "missing"},
+		"elsewhere": {string(certify.CategoryPermission), "bedrock.example.com"},
+	}
+	for name, w := range want {
+		set := &certv1.ModelCertificationSet{}
+		eventually(t, 15*time.Second, name+": Discovered=False", func() (bool, error) {
+			err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, set)
+			return conditionIs(set.Status.Conditions, certv1.ConditionDiscovered, metav1.ConditionFalse), err
+		})
+		f := set.Status.DiscoveryFailures
+		if len(f) != 1 || f[0].Region != "us-east-1" || f[0].Category != w.category || !strings.Contains(f[0].Message, w.mention) {
+			t.Errorf("%s: discoveryFailures = %+v, want us-east-1 %s mentioning %q", name, f, w.category, w.mention)
+		}
+		discovered := meta.FindStatusCondition(set.Status.Conditions, certv1.ConditionDiscovered)
+		if !strings.Contains(discovered.Message, "us-east-1") || !conditionIs(set.Status.Conditions, certv1.ConditionStalled, metav1.ConditionTrue) {
+			t.Errorf("%s: conditions = %+v", name, set.Status.Conditions)
+		}
+		if children, err := childrenOf(ctx, env.Client, ns, name); err != nil || len(children) != 0 {
+			t.Errorf("%s: %d certifications (%v), want none", name, len(children), err)
+		}
+	}
+}
