@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
-	"github.com/modelcert/modelcert-operator/internal/certify"
 	"github.com/modelcert/modelcert-operator/internal/testenv"
 )
 
@@ -76,66 +75,12 @@ func toLua(L *lua.LState, v any) lua.LValue {
 	}
 }
 
+// Argo CD's health of every state, on the statuses the controller's own code writes.
 func TestArgoCDHealth(t *testing.T) {
-	now := time.Now()
-	report := func(results ...certify.Result) certify.Report {
-		return certify.Report{StartedAt: now, CompletedAt: now, Results: results}
-	}
-	passed := certify.Result{Name: "basic-prompt", Status: certify.CheckPassed}
-	failed := certify.Result{Name: "basic-prompt", Status: certify.CheckFailed, Category: certify.CategoryQuality, Message: "empty answer"}
-	available := certify.Result{Name: certify.CheckAvailability, Status: certify.CheckPassed}
-	// judged builds the status the controller writes for a finished run, then optionally starts another.
-	judged := func(suspend, rerun bool, results ...certify.Result) *certv1.ModelCertification {
-		obj := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Generation: 1}}
-		obj.Spec.Suspend = suspend
-		startRun(&obj.Status, "run-1", "h", now, len(results))
-		finishRun(&obj.Status, &obj.Spec, report(results...), certify.Judge(results, certify.DefaultPolicy))
-		if rerun {
-			startRun(&obj.Status, "run-2", "h", now, len(results))
-		}
-		setConditions(&obj.Status, readyCondition(&obj.Status, suspend, now))
-		obj.Status.ObservedGeneration = 1
-		return obj
-	}
-	pending := func(suspend bool) *certv1.ModelCertification {
-		obj := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Generation: 1}}
-		obj.Spec.Suspend = suspend
-		obj.Status.Phase, obj.Status.ObservedGeneration = certv1.PhasePending, 1
-		setConditions(&obj.Status, pendingConditions(suspend)...)
-		setConditions(&obj.Status, readyCondition(&obj.Status, suspend, now))
-		return obj
-	}
-	firstRun := func() *certv1.ModelCertification {
-		obj := pending(false)
-		startRun(&obj.Status, "run-1", "h", now, 14)
-		setConditions(&obj.Status, readyCondition(&obj.Status, false, now))
-		return obj
-	}
-	unobserved := judged(false, false, available, passed)
-	unobserved.Generation = 2
-	expired := judged(true, false, available, passed)
-	setConditions(&expired.Status, readyCondition(&expired.Status, true, expired.Status.ValidUntil.Time))
-
-	tests := []struct {
-		name string
-		obj  *certv1.ModelCertification
-		want string
-	}{
-		{"new object", &certv1.ModelCertification{}, "Progressing"},
-		{"spec not yet observed", unobserved, "Progressing"},
-		{"first run", firstRun(), "Progressing"},
-		{"certified", judged(false, false, available, passed), "Healthy"},
-		{"re-certifying a certified model", judged(false, true, available, passed), "Healthy"},
-		{"quality warning", judged(false, false, available, passed, passed, failed), "Degraded"},
-		{"failed", judged(false, false, available, failed), "Degraded"},
-		{"certified but expired", expired, "Degraded"},
-		{"suspended before the first run", pending(true), "Suspended"},
-		{"pending", pending(false), "Progressing"},
-	}
-	for _, tt := range tests {
+	for _, tt := range summaryCases() {
 		t.Run(tt.name, func(t *testing.T) {
-			if got, message := argoHealth(t, tt.obj); got != tt.want {
-				t.Errorf("health = %s (%q), want %s", got, message, tt.want)
+			if got, message := argoHealth(t, tt.obj); got != tt.argo {
+				t.Errorf("health = %s (%q), want %s", got, message, tt.argo)
 			}
 		})
 	}
@@ -152,7 +97,7 @@ func TestArgoCDSetHealth(t *testing.T) {
 		s.Spec.Suspend = suspend
 		s.Spec.Regions = []string{"us-east-1"}
 		aggregate(&s.Status, s.Spec.Regions, children)
-		s.Status.Conditions = setStatusConditions(&s.Status, children, nil, suspend)
+		setConditionsOf(&s.Status, setStatusConditions(&s.Status, children, nil, suspend), 1)
 		s.Status.ObservedGeneration = 1
 		return s
 	}

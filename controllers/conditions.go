@@ -25,6 +25,9 @@ const (
 	ReasonExpired        = "Expired"
 )
 
+// ReasonRunRequestIgnored is the Event of a requested-at annotation ignored while suspended.
+const ReasonRunRequestIgnored = "RunRequestIgnored"
+
 // pendingConditions are the conditions of an object with no verdict and no run.
 func pendingConditions(suspended bool) []metav1.Condition {
 	reason, message := ReasonPending, "Waiting for the first certification run"
@@ -68,6 +71,93 @@ func readyCondition(status *certv1.ModelCertificationStatus, suspended bool, now
 		ready.Message += "; a re-certification is in progress"
 	}
 	return ready
+}
+
+// setSummary sets the conditions that sum the object up for readers that know nothing else of
+// it: Ready for kubectl wait and Argo CD, and kstatus's abnormal-true pair, Reconciling and
+// Stalled, each present only while true, never both.
+func setSummary(status *certv1.ModelCertificationStatus, suspended bool, now time.Time) {
+	ready := readyCondition(status, suspended, now)
+	setConditions(status, ready)
+	setAbnormal(status, certv1.ConditionReconciling, reconcilingCondition(status, suspended))
+	setAbnormal(status, certv1.ConditionStalled, stalledCondition(status, ready, suspended))
+}
+
+// setAbnormal sets an abnormal-true condition, or removes it when nil: kstatus reads its
+// absence as normal.
+func setAbnormal(status *certv1.ModelCertificationStatus, typ string, c *metav1.Condition) {
+	if c == nil {
+		meta.RemoveStatusCondition(&status.Conditions, typ)
+		return
+	}
+	setConditions(status, *c)
+}
+
+// reconcilingCondition is Reconciling=True while a run is in progress or the first run is due;
+// nil otherwise. A spec the controller has not yet observed shows in observedGeneration, which
+// kstatus reads first.
+func reconcilingCondition(status *certv1.ModelCertificationStatus, suspended bool) *metav1.Condition {
+	c := &metav1.Condition{Type: certv1.ConditionReconciling, Status: metav1.ConditionTrue}
+	switch {
+	case status.Phase == certv1.PhaseProcessing:
+		c.Reason, c.Message = ReasonRunning, fmt.Sprintf("Run %s (attempt %d) is in progress", status.RunID, status.Attempt)
+	case (status.Phase == "" || status.Phase == certv1.PhasePending) && !suspended:
+		c.Reason, c.Message = ReasonPending, "Waiting for the first certification run"
+	default:
+		return nil
+	}
+	return c
+}
+
+// stalledCondition is Stalled=True when no run is in progress and the object is not Ready
+// with nothing more to come: a Failed or QualityWarning verdict (reason the phase, message the
+// worst check), an expired one, or a suspension before the first run; nil otherwise. A later
+// scheduled run may still change a negative verdict, but until then it is the settled answer,
+// and readers that wait on the object must hear it rather than wait for ever.
+func stalledCondition(status *certv1.ModelCertificationStatus, ready metav1.Condition, suspended bool) *metav1.Condition {
+	if ready.Status == metav1.ConditionTrue || reconcilingCondition(status, suspended) != nil {
+		return nil
+	}
+	c := &metav1.Condition{Type: certv1.ConditionStalled, Status: metav1.ConditionTrue}
+	switch {
+	case ready.Reason == ReasonExpired:
+		c.Reason, c.Message = ReasonExpired, ready.Message
+		if suspended {
+			c.Message += "; suspended, so no run renews it"
+		}
+	case status.Phase == certv1.PhaseFailed || status.Phase == certv1.PhaseQualityWarning:
+		c.Reason, c.Message = string(status.Phase), worstCheck(status)
+	case suspended:
+		c.Reason, c.Message = ReasonSuspended, "Suspended before the first run; no run starts until spec.suspend is false"
+	default:
+		return nil
+	}
+	return c
+}
+
+// worstCheck describes the most severe failed check of the last verdict (failedChecks is
+// sorted most severe first), or the verdict when no check failed outright, as when a required
+// check was skipped.
+func worstCheck(status *certv1.ModelCertificationStatus) string {
+	if len(status.FailedChecks) == 0 {
+		return verdictMessage(status)
+	}
+	f := status.FailedChecks[0]
+	msg := f.Name + " failed"
+	if f.Category != "" {
+		msg += " (" + f.Category + ")"
+	}
+	if f.Message != "" {
+		msg += ": " + f.Message
+	}
+	more := len(status.FailedChecks) - 1
+	if status.Checks != nil {
+		more = int(status.Checks.Failed) - 1
+	}
+	if more > 0 {
+		msg += fmt.Sprintf("; %d more failed", more)
+	}
+	return msg
 }
 
 // verdictMessage summarises a verdict in one line.

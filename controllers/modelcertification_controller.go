@@ -156,7 +156,7 @@ func (r *ModelCertificationReconciler) Reconcile(ctx context.Context, req ctrl.R
 		if admission.held != "" {
 			return r.holdForPolicy(ctx, admission)
 		}
-		return r.start(ctx, obj, specHash, now, admission)
+		return r.start(ctx, obj, specHash, now, d, admission)
 	case actionFinish:
 		return r.finish(ctx, obj, report)
 	default:
@@ -179,8 +179,9 @@ func (r *ModelCertificationReconciler) releaseWithoutMirror(ctx context.Context,
 	return ctrl.Result{}, nil
 }
 
-// start records a new run in status (one write) and hands it to the pool.
-func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.ModelCertification, specHash string, now time.Time, admission admission) (ctrl.Result, error) {
+// start records a new run in status (one write, which also marks the on-demand request it
+// serves as handled) and hands it to the pool.
+func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.ModelCertification, specHash string, now time.Time, d decision, admission admission) (ctrl.Result, error) {
 	selected, err := certify.Select(checkNames(obj.Spec.Checks))
 	if err != nil {
 		// The CRD's enum refuses unknown names at apply; reaching here means the two disagree.
@@ -192,7 +193,10 @@ func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.Mo
 	}
 	before := obj.DeepCopy()
 	startRun(&obj.Status, runID.String(), specHash, now, len(selected))
-	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend, now))
+	if d.requestedAt != "" {
+		obj.Status.LastHandledRequestedAt = d.requestedAt
+	}
+	setSummary(&obj.Status, obj.Spec.Suspend, now)
 	r.setMirrorDisabled(obj)
 	if err := r.patchStatus(ctx, before, obj); err != nil {
 		return retryOnConflict(ctx, certificationController, err)
@@ -200,7 +204,7 @@ func (r *ModelCertificationReconciler) start(ctx context.Context, obj *certv1.Mo
 	cfg, credErr := r.runConfig(ctx, obj, admission)
 	r.pool.submit(client.ObjectKeyFromObject(obj), obj.Status.RunID, obj.Spec.ModelID+"@"+obj.Spec.Region, r.job(obj.Spec, cfg, credErr))
 	log.FromContext(ctx).Info("Started certification run", "runID", obj.Status.RunID, "attempt", obj.Status.Attempt,
-		"model", obj.Spec.ModelID, "region", obj.Spec.Region)
+		"model", obj.Spec.ModelID, "region", obj.Spec.Region, "reason", d.reason)
 	runsStarted.Inc()
 	return ctrl.Result{}, nil
 }
@@ -215,7 +219,7 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 	finishRun(&obj.Status, &obj.Spec, report, verdict)
 	var regressed bool
 	obj.Status.Regression, regressed = regressionOf(&before.Status, &obj.Status, verdict.Temporary)
-	setConditions(&obj.Status, readyCondition(&obj.Status, obj.Spec.Suspend, r.Clock.Now()))
+	setSummary(&obj.Status, obj.Spec.Suspend, r.Clock.Now())
 	r.setMirrorDisabled(obj)
 	if r.mirror != nil {
 		// The mirror's last write of this object went through: the verdict's write says so, and
@@ -280,9 +284,18 @@ func (r *ModelCertificationReconciler) wait(ctx context.Context, obj *certv1.Mod
 		schedule(status, &obj.Spec)
 		setConditions(status, idleCondition(status, obj.Spec.Suspend))
 	}
-	setConditions(status, readyCondition(status, obj.Spec.Suspend, now))
+	if d.requestedAt != "" {
+		status.LastHandledRequestedAt = d.requestedAt
+	}
+	setSummary(status, obj.Spec.Suspend, now)
 	if err := r.patchStatus(ctx, before, obj); err != nil {
 		return retryOnConflict(ctx, certificationController, err)
+	}
+	if d.requestedAt != "" {
+		// Recorded as handled by the write above, so the Event comes once per value.
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, ReasonRunRequestIgnored, "Ignore",
+			"Ignored the run requested by %s=%q: the certification is suspended", certv1.RequestedAtAnnotation,
+			shorten(obj.Annotations[certv1.RequestedAtAnnotation], maxRequestToken))
 	}
 	return ctrl.Result{RequeueAfter: wakeAfter(obj, now, d.requeueAfter)}, nil
 }
@@ -349,15 +362,16 @@ func removeFinalizer(ctx context.Context, c client.Client, obj *certv1.ModelCert
 	return nil
 }
 
-// wakeAfter is when to look at a settled object again: the earliest of the next run (in
-// nextRun, zero for none) and the verdict's expiry (so Ready turns False even when no run comes,
-// as while suspended). Zero waits for an event: a run in progress is woken by the pool.
+// wakeAfter is when to look at an object again: the earliest of the next run (in nextRun, zero
+// for none) and the verdict's expiry, so that Ready turns False even when no run comes (as while
+// suspended) or a re-certification outlasts the verdict. Zero waits for an event: the pool wakes
+// an object whose run finished or progressed.
 func wakeAfter(obj *certv1.ModelCertification, now time.Time, nextRun time.Duration) time.Duration {
 	status := &obj.Status
-	if status.Phase == certv1.PhaseProcessing {
-		return 0
-	}
 	after := nextRun
+	if status.Phase == certv1.PhaseProcessing {
+		after = 0
+	}
 	if status.ValidUntil != nil {
 		if d := status.ValidUntil.Sub(now); d > 0 && (after == 0 || d < after) {
 			after = d

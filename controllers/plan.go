@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
@@ -35,12 +37,26 @@ type decision struct {
 	reason string
 	// requeueAfter is when to look again; zero waits for an event (a finished run, a spec change).
 	requeueAfter time.Duration
+	// requestedAt is the on-demand request (requestToken of the annotation) this reconcile
+	// handles, to record in status.lastHandledRequestedAt with its write: with actionStart the
+	// new run serves it, with actionWait it is ignored because the object is suspended.
+	requestedAt string
 }
 
 // plan decides what to do with an object. It is a pure function of the object, the hash of its
 // run-affecting spec (runSpecHash), the clock and what the pool knows of the status's run. The
 // database has no say: the mirror follows status on its own.
 func plan(obj *certv1.ModelCertification, specHash string, now time.Time, run runState) decision {
+	d := planAction(obj, specHash, now, run)
+	// Any run that starts serves a pending request (one run for a new object created with the
+	// annotation, or for a spec edit and a request together); a suspended object ignores it.
+	if request := pendingRequest(obj); request != "" && (d.action == actionStart || d.action == actionWait && obj.Spec.Suspend) {
+		d.requestedAt = request
+	}
+	return d
+}
+
+func planAction(obj *certv1.ModelCertification, specHash string, now time.Time, run runState) decision {
 	status := &obj.Status
 	if status.Phase == certv1.PhaseProcessing {
 		switch {
@@ -65,6 +81,9 @@ func plan(obj *certv1.ModelCertification, specHash string, now time.Time, run ru
 	}
 	if status.SpecHash != specHash {
 		return decision{action: actionStart, reason: "the spec changed since the last run"}
+	}
+	if pendingRequest(obj) != "" {
+		return decision{action: actionStart, reason: "a run was requested (" + certv1.RequestedAtAnnotation + ")"}
 	}
 	next, ok := nextRunAt(obj)
 	if !ok || !now.Before(next) {
@@ -103,4 +122,31 @@ func nextRunAt(obj *certv1.ModelCertification) (time.Time, bool) {
 		interval = min(interval, temporaryRetryAfter(n))
 	}
 	return obj.Status.CompletedAt.Add(interval), true
+}
+
+// pendingRequest is the token of the object's requested-at annotation when no run has handled
+// it yet, else "". A run in progress leaves it pending: that run may have started before
+// whatever the user fixed, so the request gets a run of its own after it.
+func pendingRequest(obj *certv1.ModelCertification) string {
+	value := obj.Annotations[certv1.RequestedAtAnnotation]
+	if value == "" {
+		return ""
+	}
+	if token := requestToken(value); token != obj.Status.LastHandledRequestedAt {
+		return token
+	}
+	return ""
+}
+
+// maxRequestToken is the length status.lastHandledRequestedAt allows.
+const maxRequestToken = 64
+
+// requestToken is what status records of an annotation value: the value itself, or for a value
+// too long for the field its SHA-256 digest, so that any value is handled exactly once.
+func requestToken(value string) string {
+	if len(value) <= maxRequestToken {
+		return value
+	}
+	sum := sha256.Sum256([]byte(value))
+	return "sha256:" + hex.EncodeToString(sum[:])[:maxRequestToken-len("sha256:")]
 }

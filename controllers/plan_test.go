@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +45,18 @@ func TestPlan(t *testing.T) {
 	validFor := func(o *certv1.ModelCertification) {
 		o.Spec.RecertifyAfter = nil
 		o.Spec.ValidFor = &metav1.Duration{Duration: 90 * time.Minute}
+		o.Spec.Timeouts.PerRun = &metav1.Duration{Duration: 5 * time.Minute}
 	}
+	requested := func(value string) func(*certv1.ModelCertification) {
+		return func(o *certv1.ModelCertification) {
+			o.Annotations = map[string]string{certv1.RequestedAtAnnotation: value}
+		}
+	}
+	handled := func(value string) func(*certv1.ModelCertification) {
+		return func(o *certv1.ModelCertification) { o.Status.LastHandledRequestedAt = value }
+	}
+	long := strings.Repeat("x", 65)
+	const requestedReason = "a run was requested (certification.modelcert.io/requested-at)"
 
 	tests := []struct {
 		name string
@@ -65,7 +77,37 @@ func TestPlan(t *testing.T) {
 		{"failed current", object(certv1.PhaseFailed), runUnknown, decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
 		{"re-certification due", object(certv1.PhaseCertified, due), runUnknown, decision{action: actionStart, reason: "re-certification is due"}},
 		{"never completed", object(certv1.PhaseFailed, neverCompleted), runUnknown, decision{action: actionStart, reason: "re-certification is due"}},
-		{"recertifyAfter defaults to validFor", object(certv1.PhaseCertified, validFor), runUnknown, decision{action: actionWait, reason: "the verdict is current", requeueAfter: 30 * time.Minute}},
+		{"recertifyAfter defaults to validFor less twice perRun", object(certv1.PhaseCertified, validFor), runUnknown, decision{action: actionWait, reason: "the verdict is current", requeueAfter: 20 * time.Minute}},
+		{"run requested while the verdict is current", object(certv1.PhaseCertified, requested("2026-11-26T11:59:00Z")), runUnknown,
+			decision{action: actionStart, reason: requestedReason, requestedAt: "2026-11-26T11:59:00Z"}},
+		{"run requested after a failure", object(certv1.PhaseFailed, critical(-5*time.Minute), requested("1")), runUnknown,
+			decision{action: actionStart, reason: requestedReason, requestedAt: "1"}},
+		{"request already handled", object(certv1.PhaseCertified, requested("1"), handled("1")), runUnknown,
+			decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
+		{"a new value is a new request", object(certv1.PhaseCertified, requested("2"), handled("1")), runUnknown,
+			decision{action: actionStart, reason: requestedReason, requestedAt: "2"}},
+		{"an empty value requests nothing", object(certv1.PhaseCertified, requested(""), handled("1")), runUnknown,
+			decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
+		{"a long value is handled by its digest", object(certv1.PhaseCertified, requested(long)), runUnknown,
+			decision{action: actionStart, reason: requestedReason, requestedAt: requestToken(long)}},
+		{"a long value handled once", object(certv1.PhaseCertified, requested(long), handled(requestToken(long))), runUnknown,
+			decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Hour}},
+		{"request during a run waits for it", object(certv1.PhaseProcessing, requested("1")), runRunning,
+			decision{action: actionWait, reason: "the run is in progress"}},
+		{"request during a run is served after it", object(certv1.PhaseProcessing, requested("1")), runFinished,
+			decision{action: actionFinish, reason: "the run finished"}},
+		{"the restart of a lost run serves a request", object(certv1.PhaseProcessing, requested("1")), runUnknown,
+			decision{action: actionStart, reason: "the run in status was lost; starting the next attempt", requestedAt: "1"}},
+		{"a new object created with a request runs once", object("", requested("1")), runUnknown,
+			decision{action: actionStart, reason: "first run", requestedAt: "1"}},
+		{"a spec change and a request share a run", object(certv1.PhaseCertified, specChanged, requested("1")), runUnknown,
+			decision{action: actionStart, reason: "the spec changed since the last run", requestedAt: "1"}},
+		{"request while suspended is ignored", object(certv1.PhaseCertified, suspended, requested("1")), runUnknown,
+			decision{action: actionWait, reason: "suspended", requestedAt: "1"}},
+		{"request while suspended is ignored once", object(certv1.PhaseCertified, suspended, requested("1"), handled("1")), runUnknown,
+			decision{action: actionWait, reason: "suspended"}},
+		{"request while suspended during a run is ignored", object(certv1.PhaseProcessing, suspended, requested("1")), runRunning,
+			decision{action: actionWait, reason: "the run is in progress", requestedAt: "1"}},
 		{"spec changed", object(certv1.PhaseCertified, specChanged), runUnknown, decision{action: actionStart, reason: "the spec changed since the last run"}},
 		{"throttled run retried sooner", object(certv1.PhaseFailed, temporary(1, -4*time.Minute)), runUnknown,
 			decision{action: actionWait, reason: "the verdict is current", requeueAfter: time.Minute}},
@@ -88,6 +130,16 @@ func TestPlan(t *testing.T) {
 				t.Errorf("plan (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestRequestToken(t *testing.T) {
+	long := strings.Repeat("x", 200)
+	if got := requestToken("2026-11-26T12:00:00Z"); got != "2026-11-26T12:00:00Z" {
+		t.Errorf("requestToken of a short value = %q, want the value", got)
+	}
+	if got := requestToken(long); len(got) != maxRequestToken || !strings.HasPrefix(got, "sha256:") || got == requestToken(long+"y") {
+		t.Errorf("requestToken of a long value = %q, want a distinct sha256: digest of %d characters", got, maxRequestToken)
 	}
 }
 

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"container/list"
 	"context"
 	"encoding/json"
 	"runtime/debug"
@@ -22,7 +23,13 @@ type job func(ctx context.Context, progress func(done, total int)) certify.Repor
 // poolRun is one run the pool holds, from submission until the reconciler forgets it.
 type poolRun struct {
 	id     string
+	ctx    context.Context
 	cancel context.CancelFunc
+	target *runTarget
+	// job is the work, until the run is launched; queued is its place in its target's queue
+	// while it waits for a slot.
+	job    job
+	queued *list.Element
 	// began is when the run got its slots; zero while it waits for them.
 	began    time.Time
 	finished bool
@@ -44,10 +51,19 @@ type heldVerdict struct {
 // weekly); without this the heap the burst grew stays resident until the next one.
 const idleMemoryRelease = 10 * time.Second
 
-// targetSlots bounds the runs of one model and region; it lives while runs of the target do.
-type targetSlots struct {
-	slots chan struct{}
-	users int
+// runTarget is one model in one region: its runs in progress and the runs waiting for one of
+// its slots, oldest first. It lives while it has either.
+type runTarget struct {
+	name    string
+	running int
+	queue   *list.List // of queuedRun
+	// ready says the target is in the pool's ready list: it has a queued run and a free slot.
+	ready bool
+}
+
+type queuedRun struct {
+	key types.NamespacedName
+	run *poolRun
 }
 
 // runPool runs certifications in the background so that a long run never holds a reconcile
@@ -58,7 +74,7 @@ type targetSlots struct {
 type runPool struct {
 	Events chan event.GenericEvent
 
-	global           chan struct{}
+	maxRuns          int
 	perTarget        int
 	progressInterval time.Duration
 	ctx              context.Context
@@ -69,8 +85,13 @@ type runPool struct {
 	releaseMemory func()
 	idleRelease   time.Duration
 
-	mu       sync.Mutex
-	targets  map[string]*targetSlots
+	mu sync.Mutex
+	// Waiting runs are queued, not parked in goroutines: at 10,000 objects a goroutine per
+	// waiting run cost its stack each. Targets with a waiting run and a free slot take turns
+	// in ready, so that one model's backlog never holds back the others.
+	targets  map[string]*runTarget
+	ready    *list.List // of *runTarget
+	running  int
 	runs     map[types.NamespacedName]*poolRun
 	verdicts map[types.NamespacedName][]heldVerdict
 	// active counts the runs submitted and not yet ended; idle waits to release memory.
@@ -82,14 +103,15 @@ func newRunPool(maxRuns, maxRunsPerTarget int, progressInterval time.Duration) *
 	ctx, stop := context.WithCancel(context.Background())
 	return &runPool{
 		Events:           make(chan event.GenericEvent, 1024),
-		global:           make(chan struct{}, maxRuns),
+		maxRuns:          maxRuns,
 		perTarget:        maxRunsPerTarget,
 		progressInterval: progressInterval,
 		ctx:              ctx,
 		stop:             stop,
 		releaseMemory:    debug.FreeOSMemory,
 		idleRelease:      idleMemoryRelease,
-		targets:          map[string]*targetSlots{},
+		targets:          map[string]*runTarget{},
+		ready:            list.New(),
 		runs:             map[types.NamespacedName]*poolRun{},
 		verdicts:         map[types.NamespacedName][]heldVerdict{},
 	}
@@ -120,70 +142,100 @@ func (p *runPool) state(key types.NamespacedName, runID string) (runState, certi
 	}
 }
 
-// submit starts run runID of the object named key in the background, replacing (and
-// cancelling) any other run of it. The run waits for a free slot without holding the caller.
+// submit queues run runID of the object named key, replacing (and cancelling) any other run
+// of it, and starts it as soon as its model and the pool have a free slot. It never blocks.
 func (p *runPool) submit(key types.NamespacedName, runID, target string, run job) {
 	ctx, cancel := context.WithCancel(p.ctx)
-	r := &poolRun{id: runID, cancel: cancel}
-
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if old, ok := p.runs[key]; ok {
-		old.cancel()
+		p.drop(old)
 	}
-	p.runs[key] = r
 	t := p.targets[target]
 	if t == nil {
-		t = &targetSlots{slots: make(chan struct{}, p.perTarget)}
+		t = &runTarget{name: target, queue: list.New()}
 		p.targets[target] = t
 	}
-	t.users++
-	p.active++
-	if p.idle != nil {
+	r := &poolRun{id: runID, ctx: ctx, cancel: cancel, target: t, job: run}
+	r.queued = t.queue.PushBack(queuedRun{key: key, run: r})
+	p.runs[key] = r
+	runsInProgress.Inc()
+	if p.active++; p.idle != nil {
 		p.idle.Stop()
 	}
-	slot := t.slots
-	p.mu.Unlock()
+	p.markReady(t)
+	p.dispatch()
+}
 
-	runsInProgress.Inc()
+// markReady puts a target in line for a slot when it has a queued run and a free slot of its
+// own. Callers hold mu.
+func (p *runPool) markReady(t *runTarget) {
+	if !t.ready && t.queue.Len() > 0 && t.running < p.perTarget {
+		t.ready = true
+		p.ready.PushBack(t)
+	}
+}
+
+// dispatch launches queued runs while the pool has free slots, one per ready target in turn.
+// Callers hold mu.
+func (p *runPool) dispatch() {
+	for p.running < p.maxRuns && p.ready.Len() > 0 && p.ctx.Err() == nil {
+		t := p.ready.Remove(p.ready.Front()).(*runTarget)
+		t.ready = false
+		q := t.queue.Remove(t.queue.Front()).(queuedRun)
+		q.run.queued = nil
+		t.running++
+		p.running++
+		p.markReady(t)
+		p.launch(q.key, q.run)
+	}
+}
+
+// launch runs a dequeued run in its own goroutine. Callers hold mu.
+func (p *runPool) launch(key types.NamespacedName, r *poolRun) {
+	r.began, r.published = time.Now(), time.Now()
+	run := r.job
+	r.job = nil
 	p.wg.Go(func() {
-		defer runsInProgress.Dec()
-		defer p.ended(target, t)
-		defer cancel()
-		// The model's slot first: a run waiting for its model must not hold a global slot,
-		// or runs queued behind one busy model would starve every other model.
-		if !acquire(ctx, slot) {
-			return
-		}
-		defer func() { <-slot }()
-		if !acquire(ctx, p.global) {
-			return
-		}
-		defer func() { <-p.global }()
-
+		report := run(r.ctx, func(done, total int) { p.setProgress(key, r, done, total) })
 		p.mu.Lock()
-		r.began, r.published = time.Now(), time.Now()
-		p.mu.Unlock()
-		report := run(ctx, func(done, total int) { p.setProgress(key, r, done, total) })
-		if ctx.Err() != nil {
-			// Replaced, forgotten, deleted or shutting down: nobody waits for this report. A run
-			// lost to a shutdown is started again by whichever replica leads next.
-			return
+		r.target.running--
+		p.running--
+		// Replaced, forgotten, deleted or shutting down: nobody waits for this report. A run
+		// lost to a shutdown is started again by whichever replica leads next.
+		finished := r.ctx.Err() == nil
+		if finished {
+			r.finished, r.report = true, report
 		}
-		p.mu.Lock()
-		r.finished, r.report = true, report
+		r.cancel()
+		p.ended(r.target)
+		p.dispatch()
 		p.mu.Unlock()
-		p.notify(key)
+		if finished {
+			p.notify(key)
+		}
 	})
 }
 
-// ended lets go of a run's target once no run uses it (a fleet of models must not grow the
-// pool), and arms the memory release when it was the last run.
-func (p *runPool) ended(target string, t *targetSlots) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if t.users--; t.users == 0 {
-		delete(p.targets, target)
+// drop cancels a run and, when it is still queued, takes it out of the queue. Callers hold mu.
+func (p *runPool) drop(r *poolRun) {
+	r.cancel()
+	if r.queued != nil {
+		r.target.queue.Remove(r.queued)
+		r.queued = nil
+		p.ended(r.target)
 	}
+}
+
+// ended accounts for a run that left the pool, launched or not: it lets go of its target once
+// nothing of it is left (a fleet of models must not grow the pool), and arms the memory
+// release when it was the last run. Callers hold mu.
+func (p *runPool) ended(t *runTarget) {
+	runsInProgress.Dec()
+	if t.running == 0 && t.queue.Len() == 0 {
+		delete(p.targets, t.name)
+	}
+	p.markReady(t)
 	if p.active--; p.active == 0 && p.ctx.Err() == nil {
 		p.idle = time.AfterFunc(p.idleRelease, p.releaseIfIdle)
 	}
@@ -204,7 +256,7 @@ func (p *runPool) forget(key types.NamespacedName, runID string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if r, ok := p.runs[key]; ok && r.id == runID {
-		r.cancel()
+		p.drop(r)
 		delete(p.runs, key)
 	}
 }
@@ -215,7 +267,7 @@ func (p *runPool) cancel(key types.NamespacedName) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if r, ok := p.runs[key]; ok {
-		r.cancel()
+		p.drop(r)
 		delete(p.runs, key)
 	}
 }
@@ -284,14 +336,5 @@ func (p *runPool) notify(key types.NamespacedName) {
 	select {
 	case p.Events <- event.GenericEvent{Object: wake}:
 	case <-p.ctx.Done():
-	}
-}
-
-func acquire(ctx context.Context, slots chan struct{}) bool {
-	select {
-	case slots <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

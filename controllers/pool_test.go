@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/modelcert/modelcert-operator/internal/certify"
@@ -203,5 +204,56 @@ func TestRunPoolReleasesMemoryWhenIdle(t *testing.T) {
 	defer pool.mu.Unlock()
 	if len(pool.targets) != 0 {
 		t.Errorf("the pool still bounds %d targets after their runs ended", len(pool.targets))
+	}
+}
+
+// Runs wait in a queue, not in goroutines: one model's backlog does not hold back another
+// model, and a waiting run replaced before it starts never runs.
+func TestRunPoolServesModelsInTurn(t *testing.T) {
+	pool := newRunPool(1, 1, time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = pool.Start(ctx) }()
+
+	var mu sync.Mutex
+	var started []string
+	release := make(chan struct{})
+	job := func(name string) job {
+		return func(ctx context.Context, _ func(done, total int)) certify.Report {
+			mu.Lock()
+			started = append(started, name)
+			mu.Unlock()
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return certify.Report{}
+		}
+	}
+	pool.submit(poolKey("a1"), "run-a1", "a@us-east-1", job("a1"))
+	pool.submit(poolKey("a2"), "run-a2", "a@us-east-1", job("a2"))
+	pool.submit(poolKey("a3"), "run-a3", "a@us-east-1", job("a3"))
+	pool.submit(poolKey("b1"), "run-b1", "b@us-east-1", job("b1"))
+	// a3 is replaced while it waits: only its newer run may start.
+	pool.submit(poolKey("a3"), "run-a3-again", "a@us-east-1", job("a3-again"))
+
+	for i := range 4 {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			mu.Lock()
+			n := len(started)
+			mu.Unlock()
+			if n == i+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d runs started, want %d", n, i+1)
+			}
+		}
+		release <- struct{}{}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]string{"a1", "b1", "a2", "a3-again"}, started); diff != "" {
+		t.Errorf("order of runs (-want +got):\n%s", diff)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -84,10 +83,7 @@ func (r *ModelCertificationSetReconciler) Reconcile(ctx context.Context, req ctr
 		}
 	}
 	aggregate(&set.Status, set.Spec.Regions, children)
-	for _, c := range setStatusConditions(&set.Status, children, set.Status.Conflicts, set.Spec.Suspend) {
-		c.ObservedGeneration = set.Generation
-		meta.SetStatusCondition(&set.Status.Conditions, c)
-	}
+	setConditionsOf(&set.Status, setStatusConditions(&set.Status, children, set.Status.Conflicts, set.Spec.Suspend), set.Generation)
 	set.Status.ObservedGeneration = set.Generation
 	if !equality.Semantic.DeepEqual(before.Status, set.Status) {
 		if err := r.Status().Patch(ctx, set, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {

@@ -219,7 +219,6 @@ const (
 	ReasonNoModels             = "NoModelsSelected"
 	ReasonDiscoveryFailed      = "DiscoveryFailed"
 	ReasonDiscovered           = "Discovered"
-	ReasonSettled              = "Settled"
 	ReasonChildrenConflict     = "NameConflict"
 	ReasonNotYetDiscovered     = "NotYetDiscovered"
 	ReasonChildrenNotCertified = "ChildrenNotCertified"
@@ -244,8 +243,11 @@ func settled(c *certv1.ModelCertification) bool {
 //     until its verdict lands.
 //   - Reconciling is True while some child has not settled (pending, running, or its spec not
 //     yet observed), or before the first discovery.
-//   - Stalled is True when nothing will change by waiting: discovery failed, a wanted name is
-//     taken, or every child settled and some is not certified.
+//   - Stalled is True when nothing will change by waiting: no child is reconciling, and
+//     discovery failed, a wanted name is taken, or some child is not certified.
+//
+// Reconciling and Stalled, kstatus's pair, are returned False when they do not hold; the
+// status carries them only while True (setConditionsOf), as a certification's does.
 func setStatusConditions(status *certv1.ModelCertificationSetStatus, children []certv1.ModelCertification, conflicts []string, suspended bool) []metav1.Condition {
 	discovered := metav1.Condition{Type: certv1.ConditionDiscovered, Status: metav1.ConditionUnknown, Reason: ReasonNotYetDiscovered,
 		Message: "The catalogs have not been listed yet"}
@@ -296,8 +298,7 @@ func setStatusConditions(status *certv1.ModelCertificationSetStatus, children []
 		ready.Reason, ready.Message = ReasonNotAllCertified, countMessage(notReady, "certification is", "certifications are")+" not ready"
 	}
 
-	reconciling := metav1.Condition{Type: certv1.ConditionReconciling, Status: metav1.ConditionFalse, Reason: ReasonSettled,
-		Message: "Every certification has a verdict"}
+	reconciling := metav1.Condition{Type: certv1.ConditionReconciling, Status: metav1.ConditionFalse}
 	switch {
 	case status.LastDiscoveredAt == nil && !suspended:
 		reconciling.Status, reconciling.Reason, reconciling.Message = metav1.ConditionTrue, ReasonNotYetDiscovered, discovered.Message
@@ -306,8 +307,10 @@ func setStatusConditions(status *certv1.ModelCertificationSetStatus, children []
 		reconciling.Message = countMessage(unsettled, "certification has", "certifications have") + " no verdict yet"
 	}
 
-	stalled := metav1.Condition{Type: certv1.ConditionStalled, Status: metav1.ConditionFalse, Reason: ReasonSettled, Message: "Nothing is stuck"}
+	stalled := metav1.Condition{Type: certv1.ConditionStalled, Status: metav1.ConditionFalse}
 	switch {
+	case reconciling.Status == metav1.ConditionTrue:
+		// kstatus's pair is never both true: something is still happening.
 	case discovered.Status == metav1.ConditionFalse:
 		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, discovered.Reason, discovered.Message
 	case len(conflicts) > 0:
@@ -328,4 +331,18 @@ func countMessage(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+// setConditionsOf writes the set's conditions into its status, stamped with the generation they
+// describe: Reconciling and Stalled only while True, removed otherwise.
+func setConditionsOf(status *certv1.ModelCertificationSetStatus, conditions []metav1.Condition, generation int64) {
+	for _, c := range conditions {
+		abnormal := c.Type == certv1.ConditionReconciling || c.Type == certv1.ConditionStalled
+		if abnormal && c.Status != metav1.ConditionTrue {
+			meta.RemoveStatusCondition(&status.Conditions, c.Type)
+			continue
+		}
+		c.ObservedGeneration = generation
+		meta.SetStatusCondition(&status.Conditions, c)
+	}
 }

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -182,5 +183,118 @@ func TestReadyExpires(t *testing.T) {
 		if got := readyCondition(status, false, tt.at); got.Status != tt.want || got.Reason != tt.wantReason {
 			t.Errorf("at %s: Ready = %s/%s, want %s/%s", tt.at.Sub(completed), got.Status, got.Reason, tt.want, tt.wantReason)
 		}
+	}
+}
+
+// summaryCase builds the status the controller writes for one state of an object, so that the
+// tests of its summary (conditions, Argo CD health, kstatus) read what the controller writes.
+type summaryCase struct {
+	name    string
+	obj     *certv1.ModelCertification
+	summary map[string]string // condition type → "Status/Reason"; absent means no such condition
+	argo    string            // Argo CD health
+}
+
+func summaryCases() []summaryCase {
+	completed := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	report := func(results ...certify.Result) certify.Report {
+		return certify.Report{StartedAt: completed, CompletedAt: completed, Results: results}
+	}
+	available := certify.Result{Name: certify.CheckAvailability, Status: certify.CheckPassed}
+	passed := certify.Result{Name: "basic-prompt", Status: certify.CheckPassed}
+	wrong := certify.Result{Name: "multi-turn", Status: certify.CheckFailed, Category: certify.CategoryQuality, Message: "answered 3, want 5"}
+	denied := certify.Result{Name: certify.CheckAvailability, Status: certify.CheckFailed, Category: certify.CategoryPermission,
+		Message: "not authorized to invoke the model", Errored: true}
+	// object is a generation-1 object, judged on the given runs in turn (none: never run), and
+	// then given a new run when rerun is set; its conditions are summed up at now.
+	object := func(suspend, rerun bool, now time.Time, runs ...[]certify.Result) *certv1.ModelCertification {
+		obj := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Name: "m", Generation: 1}}
+		obj.Spec.Suspend = suspend
+		obj.Spec.ValidFor = &metav1.Duration{Duration: time.Hour}
+		if len(runs) == 0 && !rerun {
+			obj.Status.Phase = certv1.PhasePending
+			setConditions(&obj.Status, pendingConditions(suspend)...)
+		}
+		for i, results := range runs {
+			startRun(&obj.Status, fmt.Sprintf("run-%d", i+1), "h", completed, len(results))
+			finishRun(&obj.Status, &obj.Spec, report(results...), certify.Judge(results, certify.DefaultPolicy))
+		}
+		if rerun {
+			startRun(&obj.Status, fmt.Sprintf("run-%d", len(runs)+1), "h", now, 14)
+		}
+		setSummary(&obj.Status, suspend, now)
+		observe(obj)
+		return obj
+	}
+	valid, expired := completed.Add(time.Minute), completed.Add(time.Hour)
+	certified := []certify.Result{available, passed}
+	warning := []certify.Result{available, passed, passed, wrong}
+	failed := []certify.Result{denied}
+	unobserved := object(false, false, valid, certified)
+	unobserved.Generation = 2
+	return []summaryCase{
+		{"new object", &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Name: "m", Generation: 1}},
+			map[string]string{}, "Progressing"},
+		{"waiting for the first run", object(false, false, valid),
+			map[string]string{"Ready": "False/Pending", "Reconciling": "True/Pending"}, "Progressing"},
+		{"suspended before the first run", object(true, false, valid),
+			map[string]string{"Ready": "False/Suspended", "Stalled": "True/Suspended"}, "Suspended"},
+		{"first run", object(false, true, valid),
+			map[string]string{"Ready": "False/Running", "Reconciling": "True/Running"}, "Progressing"},
+		{"certified", object(false, false, valid, certified),
+			map[string]string{"Ready": "True/Certified"}, "Healthy"},
+		{"spec not yet observed", unobserved,
+			map[string]string{"Ready": "True/Certified"}, "Progressing"},
+		{"certified and suspended", object(true, false, valid, certified),
+			map[string]string{"Ready": "True/Certified"}, "Healthy"},
+		{"re-certifying a valid verdict", object(false, true, valid, certified),
+			map[string]string{"Ready": "True/Certified", "Reconciling": "True/Running"}, "Healthy"},
+		{"re-certification outlasting the verdict", object(false, true, expired, certified),
+			map[string]string{"Ready": "False/Expired", "Reconciling": "True/Running"}, "Progressing"},
+		{"expired while suspended", object(true, false, expired, certified),
+			map[string]string{"Ready": "False/Expired", "Stalled": "True/Expired"}, "Degraded"},
+		{"quality warning", object(false, false, valid, warning),
+			map[string]string{"Ready": "False/QualityWarning", "Stalled": "True/QualityWarning"}, "Degraded"},
+		{"failed", object(false, false, valid, failed),
+			map[string]string{"Ready": "False/Failed", "Stalled": "True/Failed"}, "Degraded"},
+		{"re-running a failed verdict", object(false, true, valid, failed),
+			map[string]string{"Ready": "False/Failed", "Reconciling": "True/Running"}, "Progressing"},
+		{"regressed: certified, then failed", object(false, false, valid, certified, failed),
+			map[string]string{"Ready": "False/Failed", "Stalled": "True/Failed"}, "Degraded"},
+		{"recovered: failed, then certified", object(false, false, valid, failed, certified),
+			map[string]string{"Ready": "True/Certified"}, "Healthy"},
+	}
+}
+
+// Ready, Reconciling and Stalled in every state: Ready stays True through a re-certification of
+// a valid verdict and turns at a verdict that is not certified; Reconciling marks a run, Stalled
+// a settled negative answer, never both.
+func TestSummaryConditions(t *testing.T) {
+	for _, tt := range summaryCases() {
+		t.Run(tt.name, func(t *testing.T) {
+			got := map[string]string{}
+			for _, typ := range []string{certv1.ConditionReady, certv1.ConditionReconciling, certv1.ConditionStalled} {
+				if c := meta.FindStatusCondition(tt.obj.Status.Conditions, typ); c != nil {
+					got[typ] = string(c.Status) + "/" + c.Reason
+				}
+			}
+			if diff := cmp.Diff(tt.summary, got); diff != "" {
+				t.Errorf("conditions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Stalled names the worst check of a negative verdict; an expired one says whether a run comes.
+func TestStalledMessage(t *testing.T) {
+	status := &certv1.ModelCertificationStatus{Phase: certv1.PhaseFailed, Checks: &certv1.CheckCounts{Total: 14, Failed: 3},
+		FailedChecks: []certv1.FailedCheck{{Name: "availability", Category: "PERMISSION_ERROR", Message: "not authorized"}, {Name: "vision"}}}
+	ready := metav1.Condition{Type: certv1.ConditionReady, Status: metav1.ConditionFalse, Reason: "Failed"}
+	if got, want := stalledCondition(status, ready, false).Message, "availability failed (PERMISSION_ERROR): not authorized; 2 more failed"; got != want {
+		t.Errorf("Stalled message = %q, want %q", got, want)
+	}
+	ready.Reason, ready.Message = ReasonExpired, "The last certification expired at 2026-11-26T11:00:00Z"
+	if got, want := stalledCondition(status, ready, true).Message, ready.Message+"; suspended, so no run renews it"; got != want {
+		t.Errorf("Stalled message = %q, want %q", got, want)
 	}
 }

@@ -24,6 +24,8 @@ func TestWakeAfter(t *testing.T) {
 	expiresSoon.Status.ValidUntil = at(3 * time.Minute)
 	dueNow := object(certv1.PhaseFailed, false)
 	dueNow.Status.CompletedAt = at(-25 * time.Hour)
+	expiredRun := object(certv1.PhaseProcessing, false)
+	expiredRun.Status.ValidUntil = at(-time.Minute)
 
 	tests := []struct {
 		name string
@@ -34,7 +36,8 @@ func TestWakeAfter(t *testing.T) {
 		{"suspended: the expiry", object(certv1.PhaseCertified, true), 47 * time.Hour},
 		{"expiry before the next run", expiresSoon, 3 * time.Minute},
 		{"an overdue run is at least a second away", dueNow, time.Second},
-		{"a run in progress waits for the pool", object(certv1.PhaseProcessing, false), 0},
+		{"a run in progress wakes at the expiry, for Ready", object(certv1.PhaseProcessing, false), 47 * time.Hour},
+		{"a run outlasting the verdict waits for the pool", expiredRun, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

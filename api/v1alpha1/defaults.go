@@ -48,10 +48,14 @@ func (s *ModelCertificationSpec) Validity() time.Duration {
 	return s.ValidFor.Duration
 }
 
-// RecertifyInterval is how long after a completed run the next one starts.
+// RecertifyInterval is how long after a completed run the next one starts. The default leaves
+// the next run twice its bound before the verdict expires: once to wait for a slot in the run
+// pool, once to run, so that a run that finishes within timeouts.perRun renews the verdict in
+// time. The CRD refuses a validFor that leaves no time at all; an object that escaped it still
+// re-certifies, at once.
 func (s *ModelCertificationSpec) RecertifyInterval() time.Duration {
 	if s.RecertifyAfter == nil {
-		return s.Validity()
+		return max(s.Validity()-2*s.Timeouts.RunTimeout(), 0)
 	}
 	return s.RecertifyAfter.Duration
 }

@@ -25,7 +25,8 @@ type ModelCertificationSpec struct {
 
 // CertificationTemplate is everything of a certification but its model and region: the part a
 // ModelCertificationSet gives all its children.
-// +kubebuilder:validation:XValidation:rule="!has(self.recertifyAfter) || !has(self.validFor) || duration(self.recertifyAfter) <= duration(self.validFor)",message="recertifyAfter must not exceed validFor, or the verdict would expire before the next run"
+// +kubebuilder:validation:XValidation:rule="!has(self.recertifyAfter) || duration(self.recertifyAfter) + duration(has(self.timeouts) && has(self.timeouts.perRun) ? self.timeouts.perRun : '10m') <= duration(has(self.validFor) ? self.validFor : '168h')",message="recertifyAfter + timeouts.perRun must not exceed validFor, or the verdict would expire before the next run renews it",fieldPath=".recertifyAfter"
+// +kubebuilder:validation:XValidation:rule="has(self.recertifyAfter) || duration(has(self.validFor) ? self.validFor : '168h') - duration(has(self.timeouts) && has(self.timeouts.perRun) ? self.timeouts.perRun : '10m') > duration(has(self.timeouts) && has(self.timeouts.perRun) ? self.timeouts.perRun : '10m')",message="validFor must exceed twice timeouts.perRun, the lead the default recertifyAfter leaves for the next run; set recertifyAfter to choose another",fieldPath=".validFor"
 // +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.exclude) || !self.policy.requiredChecks.exists(c, c in self.checks.exclude)",message="a required check cannot be excluded"
 // +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.include) || size(self.checks.include) == 0 || self.policy.requiredChecks.all(c, c == 'availability' || c in self.checks.include)",message="a required check must be among checks.include"
 type CertificationTemplate struct {
@@ -76,8 +77,10 @@ type CertificationTemplate struct {
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	ValidFor *metav1.Duration `json:"validFor,omitempty"`
 
-	// recertifyAfter is how long after a completed run the next run starts. Empty means when the
-	// verdict expires (validFor).
+	// recertifyAfter is how long after a completed run the next run starts. Empty means
+	// validFor - 2×timeouts.perRun: the next run has its own bound, and as long again to wait for
+	// a slot, to renew the verdict before it expires. recertifyAfter + timeouts.perRun must not
+	// exceed validFor.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
@@ -213,6 +216,11 @@ const (
 	ConditionDatabaseSynced = "DatabaseSynced"
 	// ConditionProgressing is true while a run is in progress.
 	ConditionProgressing = "Progressing"
+	// ConditionReconciling is kstatus's: present and true while a run is in progress or due.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is kstatus's: present and true for a settled negative verdict (Failed,
+	// QualityWarning, Expired) or an object suspended before its first run.
+	ConditionStalled = "Stalled"
 )
 
 // CheckCounts counts the checks of a run by result.
@@ -245,10 +253,10 @@ type FailedCheck struct {
 type Regression struct {
 	// at is when the lower verdict was recorded.
 	At metav1.Time `json:"at"`
-	// fromPhase is the phase before the regression.
+	// fromPhase is the phase of the verdict before the regression.
 	// +optional
 	FromPhase Phase `json:"fromPhase,omitempty"`
-	// fromBadge is the badge before the regression.
+	// fromBadge is the badge of the verdict before the regression.
 	// +optional
 	FromBadge string `json:"fromBadge,omitempty"`
 	// checks are the checks that passed before and do not now.
@@ -400,7 +408,9 @@ type ModelCertificationStatus struct {
 	Regression *Regression `json:"regression,omitempty"`
 
 	// lastHandledRequestedAt is the value of the annotation
-	// certification.modelcert.io/requested-at that last started a run on demand.
+	// certification.modelcert.io/requested-at last handled: it started a run, or was ignored
+	// because the object was suspended. A value over 64 characters is recorded as its SHA-256
+	// digest (sha256:…).
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	LastHandledRequestedAt string `json:"lastHandledRequestedAt,omitempty"`
@@ -413,11 +423,14 @@ type ModelCertificationStatus struct {
 	// +kubebuilder:validation:MaxItems=16
 	Capabilities []CapabilityStatus `json:"capabilities,omitempty"`
 
-	// observedGeneration is the spec generation this status reflects.
+	// observedGeneration is the spec generation this status reflects; 0 until the controller
+	// has seen the object, so that kstatus and Argo CD read a new object as in progress.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions are Ready, Certified, ModelAvailable, DatabaseSynced and Progressing.
+	// conditions are Ready, Certified, ModelAvailable, DatabaseSynced and Progressing, and
+	// kstatus's Reconciling and Stalled, each present only while true.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -449,6 +462,7 @@ type ModelCertification struct {
 
 	// status is the verdict, written by the controller.
 	// +optional
+	// +kubebuilder:default={}
 	Status ModelCertificationStatus `json:"status,omitempty"`
 }
 

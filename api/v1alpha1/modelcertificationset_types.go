@@ -127,15 +127,9 @@ type ModelSelector struct {
 	ModelIDs []string `json:"modelIds,omitempty"`
 }
 
-// Condition types of a ModelCertificationSet, besides Ready.
-const (
-	// ConditionDiscovered says whether every region's catalog was listed at the last discovery.
-	ConditionDiscovered = "Discovered"
-	// ConditionReconciling is kstatus's: True while the set's children are not all settled.
-	ConditionReconciling = "Reconciling"
-	// ConditionStalled is kstatus's: True when discovery failed or a child is settled negative.
-	ConditionStalled = "Stalled"
-)
+// ConditionDiscovered says whether a set listed every region's catalog at its last discovery.
+// A set also has Ready, Reconciling and Stalled, as a certification does.
+const ConditionDiscovered = "Discovered"
 
 // PhaseCount counts children by phase.
 type PhaseCount struct {

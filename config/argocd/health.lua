@@ -1,7 +1,9 @@
--- Argo CD health check for certification.modelcert.io/ModelCertification.
--- Healthy while Ready is True: the last verdict is CERTIFIED and not expired (a re-certification
--- in progress keeps it); Degraded for QUALITY_WARNING, FAILED or an expired verdict; Progressing
--- until the first verdict; Suspended when suspended before any verdict.
+-- Argo CD health check for certification.modelcert.io/ModelCertification. It reads the
+-- conditions kstatus reads, so Argo CD, Flux and kubectl wait agree:
+--   Healthy      Ready=True: the last verdict is CERTIFIED and valid, also while it is re-certified
+--   Progressing  a run in progress or due (Reconciling=True), or a spec not yet observed
+--   Degraded     a settled negative verdict (Stalled=True): Failed, QualityWarning or Expired
+--   Suspended    suspended before any verdict (Stalled=True, reason Suspended)
 hs = {}
 
 local function condition(typ)
@@ -15,7 +17,14 @@ local function condition(typ)
   return nil
 end
 
-if obj.status == nil or obj.status.phase == nil then
+local function message(c)
+  if c ~= nil and c.message ~= nil then
+    return c.message
+  end
+  return ""
+end
+
+if obj.status == nil or obj.status.observedGeneration == nil then
   hs.status = "Progressing"
   hs.message = "Waiting for the operator"
   return hs
@@ -27,20 +36,22 @@ if obj.metadata.generation ~= nil and obj.status.observedGeneration ~= obj.metad
 end
 
 local ready = condition("Ready")
-local message = ""
-if ready ~= nil and ready.message ~= nil then
-  message = ready.message
-end
-local phase = obj.status.phase
-
+local reconciling = condition("Reconciling")
+local stalled = condition("Stalled")
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
-elseif phase == "QualityWarning" or phase == "Failed" or (ready ~= nil and ready.reason == "Expired") then
-  hs.status = "Degraded"
-elseif phase == "Pending" and obj.spec ~= nil and obj.spec.suspend == true then
+  hs.message = message(ready)
+elseif reconciling ~= nil and reconciling.status == "True" then
+  hs.status = "Progressing"
+  hs.message = message(reconciling)
+elseif stalled ~= nil and stalled.status == "True" and stalled.reason == "Suspended" then
   hs.status = "Suspended"
+  hs.message = message(stalled)
+elseif stalled ~= nil and stalled.status == "True" then
+  hs.status = "Degraded"
+  hs.message = message(stalled)
 else
   hs.status = "Progressing"
+  hs.message = message(ready)
 end
-hs.message = message
 return hs
