@@ -12,7 +12,9 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -209,6 +211,10 @@ func TestSetCertifiesAFleet(t *testing.T) {
 			Region: "us-east-1", Phase: certv1.PhaseFailed, Category: string(certify.CategoryPermission)}) {
 		t.Errorf("status = %+v", set.Status)
 	}
+	// kstatus (Flux, kpt) reads the settled set with a failed certification as Failed.
+	if res := setKstatus(t, env, ns, "fleet"); res.Status != status.FailedStatus {
+		t.Errorf("kstatus = %s (%s), want Failed", res.Status, res.Message)
+	}
 	if got := regionCounts(set.Status.Regions); !maps.Equal(got, map[string]int32{"us-east-1": 4, "eu-west-1": 3}) {
 		t.Errorf("models per region = %v", got)
 	}
@@ -329,6 +335,17 @@ func TestSetCertifiesAFleet(t *testing.T) {
 	}
 }
 
+// setKstatus computes a set's kstatus as Flux, kpt and Config Sync do.
+func setKstatus(t *testing.T, env *testenv.Env, ns, name string) *status.Result {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(certv1.GroupVersion.WithKind("ModelCertificationSet"))
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
+		t.Fatalf("get set %s: %v", name, err)
+	}
+	return computeKstatus(t, u.Object)
+}
+
 func regionCounts(regions []certv1.RegionCount) map[string]int32 {
 	out := map[string]int32{}
 	for _, r := range regions {
@@ -344,7 +361,8 @@ func conditionIs(conds []metav1.Condition, typ string, status metav1.ConditionSt
 
 // A set that cannot list a catalog says why in its conditions, resolved as a run would be: a
 // credentials Secret that does not exist is a CONFIGURATION_ERROR, an endpoint the tenancy
-// policy does not allow a PERMISSION_ERROR. Nothing is created, and nothing is lost.
+// policy does not allow a PERMISSION_ERROR. Nothing is created, and nothing is lost; kstatus
+// reads such a set as Failed, and one no operator has seen as InProgress.
 func TestSetDiscoveryFailuresAreConditions(t *testing.T) {
 	env := testenv.Require(t)
 	ns := env.Namespace(t)
@@ -367,6 +385,18 @@ func TestSetDiscoveryFailuresAreConditions(t *testing.T) {
 		"no-secret": {string(certify.CategoryConfiguration), "missing"},
 		"elsewhere": {string(certify.CategoryPermission), "bedrock.example.com"},
 	}
+	// A set no operator has seen yet is in progress, not current: its status defaults to
+	// observedGeneration 0.
+	unwatched := env.Namespace(t)
+	unseen := &certv1.ModelCertificationSet{ObjectMeta: metav1.ObjectMeta{Namespace: unwatched, Name: "unseen"},
+		Spec: certv1.ModelCertificationSetSpec{Regions: []string{"us-east-1"}, Models: certv1.ModelSelector{Providers: []string{"Amazon"}}}}
+	if err := env.Client.Create(ctx, unseen); err != nil {
+		t.Fatalf("create set: %v", err)
+	}
+	if res := setKstatus(t, env, unwatched, "unseen"); res.Status != status.InProgressStatus {
+		t.Errorf("kstatus of a set no operator has seen = %s (%s), want InProgress", res.Status, res.Message)
+	}
+
 	for name, w := range want {
 		set := &certv1.ModelCertificationSet{}
 		eventually(t, 15*time.Second, name+": Discovered=False", func() (bool, error) {
@@ -380,6 +410,9 @@ func TestSetDiscoveryFailuresAreConditions(t *testing.T) {
 		discovered := meta.FindStatusCondition(set.Status.Conditions, certv1.ConditionDiscovered)
 		if !strings.Contains(discovered.Message, "us-east-1") || !conditionIs(set.Status.Conditions, certv1.ConditionStalled, metav1.ConditionTrue) {
 			t.Errorf("%s: conditions = %+v", name, set.Status.Conditions)
+		}
+		if res := setKstatus(t, env, ns, name); res.Status != status.FailedStatus {
+			t.Errorf("%s: kstatus = %s (%s), want Failed", name, res.Status, res.Message)
 		}
 		if children, err := childrenOf(ctx, env.Client, ns, name); err != nil || len(children) != 0 {
 			t.Errorf("%s: %d certifications (%v), want none", name, len(children), err)

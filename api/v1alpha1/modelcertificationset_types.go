@@ -244,8 +244,10 @@ type ModelCertificationSetStatus struct {
 	// lastDiscoveredAt is when every region's catalog was last listed (successfully or not).
 	// +optional
 	LastDiscoveredAt *metav1.Time `json:"lastDiscoveredAt,omitempty"`
-	// observedGeneration is the spec generation this status reflects.
+	// observedGeneration is the spec generation this status reflects; 0 until the controller
+	// has seen the set, so that kstatus and Argo CD read a new set as in progress.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// conditions are Ready, Discovered, Reconciling and Stalled.
 	// +optional
@@ -278,6 +280,7 @@ type ModelCertificationSet struct {
 
 	// status aggregates the certifications the set owns.
 	// +optional
+	// +kubebuilder:default={}
 	Status ModelCertificationSetStatus `json:"status,omitempty"`
 }
 
