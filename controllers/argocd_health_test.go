@@ -91,6 +91,8 @@ func TestArgoCDSetHealth(t *testing.T) {
 	certified := child("a", "us-east-1", certv1.PhaseCertified, "RECOMMENDED", "", true)
 	failed := child("b", "us-east-1", certv1.PhaseFailed, "UNAVAILABLE", "PERMISSION_ERROR", false)
 	running := child("c", "us-east-1", certv1.PhaseProcessing, "", "", false)
+	recertifying := certified
+	recertifying.Status.Phase = certv1.PhaseProcessing
 	// set builds the status the controller writes for these children.
 	set := func(suspend bool, status certv1.ModelCertificationSetStatus, children ...certv1.ModelCertification) *certv1.ModelCertificationSet {
 		s := &certv1.ModelCertificationSet{ObjectMeta: metav1.ObjectMeta{Generation: 1}, Status: status}
@@ -115,6 +117,7 @@ func TestArgoCDSetHealth(t *testing.T) {
 		{"spec not yet observed", unobserved, "Progressing"},
 		{"before the first discovery", set(false, certv1.ModelCertificationSetStatus{}), "Progressing"},
 		{"every certification certified", set(false, certv1.ModelCertificationSetStatus{LastDiscoveredAt: discovered}, certified), "Healthy"},
+		{"a certified certification re-certifying", set(false, certv1.ModelCertificationSetStatus{LastDiscoveredAt: discovered}, certified, recertifying), "Healthy"},
 		{"a certification running", set(false, certv1.ModelCertificationSetStatus{LastDiscoveredAt: discovered}, certified, running), "Progressing"},
 		{"a certification failed", set(false, certv1.ModelCertificationSetStatus{LastDiscoveredAt: discovered}, certified, failed), "Degraded"},
 		{"a region failed discovery", set(false, regionFailed, certified), "Degraded"},

@@ -238,9 +238,9 @@ func settled(c *certv1.ModelCertification) bool {
 //   - Discovered is True when the last discovery listed every region; False names the regions
 //     that failed. Unknown before the first discovery.
 //   - Ready is True when Discovered is True, the set owns at least one child, and every child
-//     is settled (a verdict for its current spec, no run in progress) with its Ready True.
-//     Otherwise False, saying why. A child's re-certification takes the set's Ready away
-//     until its verdict lands.
+//     has observed its current spec and has Ready True. A child's re-certification keeps it
+//     (the child's Ready stays True through it), as a certification's own Ready does.
+//     Otherwise False, saying why.
 //   - Reconciling is True while some child has not settled (pending, running, or its spec not
 //     yet observed), or before the first discovery.
 //   - Stalled is True when nothing will change by waiting: no child is reconciling, and
@@ -267,11 +267,14 @@ func setStatusConditions(status *certv1.ModelCertificationSetStatus, children []
 		discovered.Message += " (discovery is suspended)"
 	}
 
-	var unsettled, notReady, negative int
+	var unsettled, unobserved, notReady, negative int
 	for i := range children {
 		c := &children[i]
 		if !settled(c) {
 			unsettled++
+		}
+		if c.Status.ObservedGeneration != c.Generation {
+			unobserved++
 		}
 		if !meta.IsStatusConditionTrue(c.Status.Conditions, certv1.ConditionReady) {
 			notReady++
@@ -289,9 +292,12 @@ func setStatusConditions(status *certv1.ModelCertificationSetStatus, children []
 		ready.Reason, ready.Message = ReasonChildrenConflict, conflictMessage(conflicts)
 	case len(children) == 0:
 		ready.Reason, ready.Message = ReasonNoModels, "The selector picks no model in any region"
-	case unsettled == 0 && notReady == 0:
+	case unobserved == 0 && notReady == 0:
 		ready.Status, ready.Reason = metav1.ConditionTrue, ReasonAllCertified
 		ready.Message = countMessage(len(children), "certification is", "certifications are") + " ready"
+		if unsettled > 0 {
+			ready.Message += "; " + countMessage(unsettled, "is", "are") + " being re-certified"
+		}
 	case unsettled > 0:
 		ready.Reason, ready.Message = ReasonChildrenPending, countMessage(unsettled, "certification has", "certifications have")+" no verdict yet"
 	default:

@@ -150,6 +150,8 @@ func TestSetConditions(t *testing.T) {
 	running := child("c", "us-east-1", certv1.PhaseProcessing, "", "", false)
 	unobserved := certified
 	unobserved.Generation = 2
+	recertifying := certified
+	recertifying.Status.Phase = certv1.PhaseProcessing
 	tests := []struct {
 		name      string
 		status    certv1.ModelCertificationSetStatus
@@ -165,6 +167,8 @@ func TestSetConditions(t *testing.T) {
 			[4]metav1.ConditionStatus{"True", "True", "False", "False"}, ReasonAllCertified},
 		{"a child running", certv1.ModelCertificationSetStatus{LastDiscoveredAt: discovered}, []certv1.ModelCertification{certified, running}, nil,
 			[4]metav1.ConditionStatus{"False", "True", "True", "False"}, ReasonChildrenPending},
+		{"a certified child re-certifying", certv1.ModelCertificationSetStatus{LastDiscoveredAt: discovered}, []certv1.ModelCertification{certified, recertifying}, nil,
+			[4]metav1.ConditionStatus{"True", "True", "True", "False"}, ReasonAllCertified},
 		{"a child's new spec not yet observed", certv1.ModelCertificationSetStatus{LastDiscoveredAt: discovered}, []certv1.ModelCertification{unobserved}, nil,
 			[4]metav1.ConditionStatus{"False", "True", "True", "False"}, ReasonChildrenPending},
 		{"a child failed, all settled", certv1.ModelCertificationSetStatus{LastDiscoveredAt: discovered}, []certv1.ModelCertification{certified, failed}, nil,

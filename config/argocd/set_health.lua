@@ -1,9 +1,9 @@
 -- Argo CD health check for certification.modelcert.io/ModelCertificationSet.
--- Healthy while Ready is True (every certification settled and certified); Degraded while
--- Stalled is True (a region failed discovery, a name is taken, or every certification settled
--- and some is not certified); Suspended when suspended; Progressing otherwise (before the
--- first discovery, while the operator has not observed the latest spec, or while
--- certifications run).
+-- Healthy while Ready is True (every certification certified, also while one is re-certified);
+-- Degraded while Stalled is True (a region failed discovery, a name is taken, or nothing runs
+-- and some certification is not certified); Suspended when suspended; Progressing otherwise
+-- (before the first discovery, while the operator has not observed the latest spec, or while
+-- certifications without a certified verdict run).
 hs = {}
 
 local function condition(typ)
