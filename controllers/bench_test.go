@@ -39,7 +39,8 @@ func BenchmarkCertifications(b *testing.B) {
 	for i := range b.N {
 		obj := &certv1.ModelCertification{}
 		obj.Namespace, obj.Name = ns, fmt.Sprintf("bench-%d", i)
-		obj.Spec = certv1.ModelCertificationSpec{ModelID: models[i%len(models)], Region: regions[(i/len(models))%len(regions)], Endpoint: endpoint}
+		obj.Spec = certv1.ModelCertificationSpec{ModelID: models[i%len(models)], Region: regions[(i/len(models))%len(regions)],
+			CertificationTemplate: certv1.CertificationTemplate{Endpoint: endpoint}}
 		if err := env.Client.Create(context.Background(), obj); err != nil {
 			b.Fatal(err)
 		}

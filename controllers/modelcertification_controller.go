@@ -260,6 +260,9 @@ func (r *ModelCertificationReconciler) finish(ctx context.Context, obj *certv1.M
 			"fromBadge", obj.Status.Regression.FromBadge, "checks", obj.Status.Regression.Checks)
 	}
 	r.Recorder.Eventf(obj, nil, eventType, reason, "Judge", "%s", note)
+	if regressed {
+		announceRegression(r.Recorder, obj, note)
+	}
 	now := r.Clock.Now()
 	return ctrl.Result{RequeueAfter: wakeAfter(obj, now, untilNextRun(obj, now))}, nil
 }

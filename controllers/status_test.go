@@ -44,7 +44,7 @@ func TestFinishRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spec := &certv1.ModelCertificationSpec{Suspend: tt.suspend, ValidFor: &metav1.Duration{Duration: 24 * time.Hour}}
+			spec := &certv1.ModelCertificationSpec{CertificationTemplate: certv1.CertificationTemplate{Suspend: tt.suspend, ValidFor: &metav1.Duration{Duration: 24 * time.Hour}}}
 			status := &certv1.ModelCertificationStatus{Phase: certv1.PhaseProcessing, RunID: "run-1",
 				Progress: &certv1.Progress{Done: 1, Total: 2}}
 			verdict := certify.Judge(tt.report.Results, certify.DefaultPolicy)
@@ -169,7 +169,7 @@ func TestRowForMirrorsStatus(t *testing.T) {
 func TestReadyExpires(t *testing.T) {
 	completed := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	status := &certv1.ModelCertificationStatus{}
-	spec := &certv1.ModelCertificationSpec{ValidFor: &metav1.Duration{Duration: time.Hour}}
+	spec := &certv1.ModelCertificationSpec{CertificationTemplate: certv1.CertificationTemplate{ValidFor: &metav1.Duration{Duration: time.Hour}}}
 	results := []certify.Result{{Name: certify.CheckAvailability, Status: certify.CheckPassed}, {Name: "basic-prompt", Status: certify.CheckPassed}}
 	report := certify.Report{StartedAt: completed, CompletedAt: completed, Results: results}
 	finishRun(status, spec, report, certify.Judge(results, certify.DefaultPolicy))

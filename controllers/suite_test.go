@@ -48,6 +48,12 @@ func startOperator(t testing.TB, env *testenv.Env, ns string, r *controllers.Mod
 // startOperatorIn is startOperator for a manager that sees the given namespaces.
 func startOperatorIn(t testing.TB, env *testenv.Env, namespaces []string, r *controllers.ModelCertificationReconciler, wrap ...func(client.Client) client.Client) (stop func()) {
 	t.Helper()
+	return startManager(t, env, namespaces, r, nil, wrap...)
+}
+
+// startManager is startOperatorIn with more controllers: setup registers them after r.
+func startManager(t testing.TB, env *testenv.Env, namespaces []string, r *controllers.ModelCertificationReconciler, setup func(ctrl.Manager) error, wrap ...func(client.Client) client.Client) (stop func()) {
+	t.Helper()
 	if r.Tenancy == nil {
 		r.Tenancy = &controllers.TenancyOptions{Defaults: simulatorTenancy}
 	}
@@ -82,6 +88,11 @@ func startOperatorIn(t testing.TB, env *testenv.Env, namespaces []string, r *con
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatalf("set up reconciler: %v", err)
+	}
+	if setup != nil {
+		if err := setup(mgr); err != nil {
+			t.Fatalf("set up controllers: %v", err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -261,12 +261,35 @@ func (r *ModelCertificationReconciler) runConfig(ctx context.Context, obj *certv
 		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, ReasonTenancyRefused, "Admit", "%s", a.decision.Message)
 		return bedrock.Config{}, &tenancyRefusal{decision: a.decision}
 	}
+	return r.admittedConfig(ctx, obj, a)
+}
+
+// admittedConfig is runConfig once the policy allowed the object.
+func (r *ModelCertificationReconciler) admittedConfig(ctx context.Context, obj *certv1.ModelCertification, a admission) (bedrock.Config, error) {
 	cfg, err := r.modelConfig(ctx, obj)
 	if cfg.Credentials.RoleARN != "" {
 		cfg.Credentials.SessionName, cfg.Credentials.SessionTags = bedrock.ObjectSession(obj.Namespace, obj.Name)
 		cfg.Credentials.ExternalID = a.decision.ExternalID
 	}
 	return cfg, err
+}
+
+// CatalogConfig resolves the configuration with which a ModelCertificationSet lists a region's
+// catalog: the template's credentials, endpoint and role, under the tenancy policy, exactly as
+// a certification named after the set would be resolved for a run (a role's session is named
+// after the set). A refusal, or a policy that cannot decide, is the error.
+func (r *ModelCertificationReconciler) CatalogConfig(ctx context.Context, namespace, name, region string, template certv1.CertificationTemplate) (bedrock.Config, error) {
+	obj := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Spec: certv1.ModelCertificationSpec{Region: region, CertificationTemplate: template}}
+	a := r.admit(ctx, obj)
+	switch {
+	case a.held != "":
+		return bedrock.Config{}, fmt.Errorf("the tenancy policy cannot decide: %s", a.held)
+	case !a.decision.Allowed:
+		tenancyRefusals.WithLabelValues(a.decision.Rule).Inc()
+		return bedrock.Config{}, &tenancyRefusal{decision: a.decision}
+	}
+	return r.admittedConfig(ctx, obj, a)
 }
 
 // setupTenancy reads the policy ConfigMap (when one is named) in a controller of its own.

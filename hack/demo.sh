@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # make demo: the operator's main job end to end on this machine, with no cloud and no cluster.
 # It starts a real kube-apiserver and etcd, a throwaway PostgreSQL and the Bedrock simulator,
-# runs the manager binary against them, applies ModelCertifications with kubectl, waits for the
-# verdicts, and shows them as kubectl and PostgreSQL consumers see them. Everything it started
-# is stopped on exit.
+# runs the manager binary against them, applies ModelCertifications and a ModelCertificationSet
+# with kubectl, waits for the verdicts, and shows them as kubectl and PostgreSQL consumers see
+# them. Everything it started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -103,5 +103,18 @@ fi
 
 say "manager db check: every status against its row"
 "$work/bin/manager" db check --kubeconfig "$KUBECONFIG" --database-url "$dsn"
+
+say "A ModelCertificationSet: every active text model of Amazon and Anthropic in two regions"
+# The sample, pointed at this simulator; in a namespace of its own, after db check, because its
+# us-east-1 certifications share database rows with the ones above.
+"$kubectl" create namespace fleet >/dev/null
+sed "s|endpoint: http://127.0.0.1:8085|endpoint: $endpoint|" config/samples/certification_v1alpha1_set_text_fleet.yaml \
+  | "$kubectl" apply -n fleet -f -
+"$kubectl" wait -n fleet mcertset/text-fleet --for=condition=Discovered --timeout=60s >/dev/null
+"$kubectl" wait -n fleet mcertset/text-fleet --for=condition=Reconciling=False --timeout=180s >/dev/null
+
+say "kubectl get modelcertificationsets; kubectl get mcert -l modelcert.io/set=text-fleet"
+"$kubectl" get mcertset -n fleet -o wide
+"$kubectl" get mcert -n fleet -l modelcert.io/set=text-fleet -L modelcert.io/provider
 
 say "Done; the operator's log was $(wc -l <"$work/manager.log") lines. Stopping everything."

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The body of `make undeploy`: removes the operator without leaving anything Terminating.
-# Certifications go first, while the operator still runs to apply their deletionPolicy and
-# release their finalizers; then the operator, its RBAC and the CRD (config/default, or
-# DEPLOY_BASE); then it waits for the CRD to be gone.
+# Sets go first, then certifications, while the operator still runs to apply their
+# deletionPolicy and release their finalizers; then the operator, its RBAC and the CRDs
+# (config/default, or DEPLOY_BASE); then it waits for the CRDs to be gone.
 #
 # Environment: DEPLOY_BASE (default config/default), KUBECTL (default kubectl), UNDEPLOY_TIMEOUT
 # in seconds (default 360: longer than the manager's --finalize-timeout, after which a
@@ -14,6 +14,7 @@ KUBECTL="${KUBECTL:-kubectl}"
 DEPLOY_BASE="${DEPLOY_BASE:-config/default}"
 deadline=$((SECONDS + ${UNDEPLOY_TIMEOUT:-360}))
 crd="modelcertifications.certification.modelcert.io"
+setcrd="modelcertificationsets.certification.modelcert.io"
 
 # wait_gone WHAT KUBECTL-GET-ARGS…: polls until the get lists nothing, or fails at the deadline.
 wait_gone() {
@@ -29,6 +30,12 @@ wait_gone() {
   done
 }
 
+if "$KUBECTL" get crd "$setcrd" >/dev/null 2>&1; then
+  # First, so that no set makes its certifications again while they are deleted.
+  echo "undeploy: deleting every ModelCertificationSet" >&2
+  "$KUBECTL" delete "$setcrd" --all --all-namespaces --wait=false
+  wait_gone "sets" "$setcrd" --all-namespaces
+fi
 if "$KUBECTL" get crd "$crd" >/dev/null 2>&1; then
   echo "undeploy: deleting every ModelCertification; the operator releases each one" >&2
   "$KUBECTL" delete "$crd" --all --all-namespaces --wait=false
@@ -37,5 +44,5 @@ fi
 echo "undeploy: deleting $DEPLOY_BASE" >&2
 # The namespace finishes on its own; the CRD is waited for.
 "$KUBECTL" delete -k "$DEPLOY_BASE" --ignore-not-found --wait=false
-wait_gone "the CRD" crd "$crd"
+wait_gone "the CRDs" crd "$crd" "$setcrd"
 echo "undeploy: done" >&2

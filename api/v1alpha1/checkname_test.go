@@ -13,10 +13,14 @@ import (
 	"github.com/modelcert/modelcert-operator/internal/testenv"
 )
 
-// loadCRD reads the generated CRD, as the API server gets it.
+// loadCRD reads the generated ModelCertification CRD, as the API server gets it.
 func loadCRD(t *testing.T) apiextensionsv1.CustomResourceDefinition {
+	return loadCRDFile(t, "certification.modelcert.io_modelcertifications.yaml")
+}
+
+func loadCRDFile(t *testing.T, name string) apiextensionsv1.CustomResourceDefinition {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "crd", "bases", "certification.modelcert.io_modelcertifications.yaml"))
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "crd", "bases", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,10 +56,15 @@ func TestCheckNameEnumMatchesBattery(t *testing.T) {
 	}
 }
 
-// TestEveryFieldIsDocumented walks the CRD's schema: every field under spec and status must
+// TestEveryFieldIsDocumented walks the CRDs' schemas: every field under spec and status must
 // carry a description, which is what `kubectl explain` shows.
 func TestEveryFieldIsDocumented(t *testing.T) {
-	crd := loadCRD(t)
+	for _, name := range []string{"certification.modelcert.io_modelcertifications.yaml", "certification.modelcert.io_modelcertificationsets.yaml"} {
+		t.Run(name, func(t *testing.T) { everyFieldDocumented(t, loadCRDFile(t, name)) })
+	}
+}
+
+func everyFieldDocumented(t *testing.T, crd apiextensionsv1.CustomResourceDefinition) {
 	var walk func(path string, s apiextensionsv1.JSONSchemaProps)
 	walk = func(path string, s apiextensionsv1.JSONSchemaProps) {
 		for name, prop := range s.Properties {

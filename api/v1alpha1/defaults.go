@@ -59,3 +59,14 @@ func (s *ModelCertificationSpec) RecertifyInterval() time.Duration {
 	}
 	return s.RecertifyAfter.Duration
 }
+
+// DefaultDiscoveryInterval is how often a set lists the catalogs when its spec does not say.
+const DefaultDiscoveryInterval = 24 * time.Hour
+
+// Interval is how often the set lists each region's catalog again.
+func (s *ModelCertificationSetSpec) Interval() time.Duration {
+	if s.DiscoveryInterval == nil {
+		return DefaultDiscoveryInterval
+	}
+	return s.DiscoveryInterval.Duration
+}

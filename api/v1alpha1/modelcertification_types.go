@@ -5,10 +5,6 @@ import (
 )
 
 // ModelCertificationSpec names the model to certify, where, and under which policy.
-// +kubebuilder:validation:XValidation:rule="!has(self.recertifyAfter) || duration(self.recertifyAfter) + duration(has(self.timeouts) && has(self.timeouts.perRun) ? self.timeouts.perRun : '10m') <= duration(has(self.validFor) ? self.validFor : '168h')",message="recertifyAfter + timeouts.perRun must not exceed validFor, or the verdict would expire before the next run renews it",fieldPath=".recertifyAfter"
-// +kubebuilder:validation:XValidation:rule="has(self.recertifyAfter) || duration(has(self.validFor) ? self.validFor : '168h') - duration(has(self.timeouts) && has(self.timeouts.perRun) ? self.timeouts.perRun : '10m') > duration(has(self.timeouts) && has(self.timeouts.perRun) ? self.timeouts.perRun : '10m')",message="validFor must exceed twice timeouts.perRun, the lead the default recertifyAfter leaves for the next run; set recertifyAfter to choose another",fieldPath=".validFor"
-// +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.exclude) || !self.policy.requiredChecks.exists(c, c in self.checks.exclude)",message="a required check cannot be excluded"
-// +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.include) || size(self.checks.include) == 0 || self.policy.requiredChecks.all(c, c == 'availability' || c in self.checks.include)",message="a required check must be among checks.include"
 type ModelCertificationSpec struct {
 	// modelId is the Bedrock model id (for example amazon.nova-lite-v1:0), inference-profile id
 	// (for example us.anthropic.claude-3-5-sonnet-20240620-v1:0) or inference-profile ARN to certify.
@@ -24,6 +20,16 @@ type ModelCertificationSpec struct {
 	// +kubebuilder:validation:Pattern=`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`
 	Region string `json:"region"`
 
+	CertificationTemplate `json:",inline"`
+}
+
+// CertificationTemplate is everything of a certification but its model and region: the part a
+// ModelCertificationSet gives all its children.
+// +kubebuilder:validation:XValidation:rule="!has(self.recertifyAfter) || duration(self.recertifyAfter) + duration(has(self.timeouts) && has(self.timeouts.perRun) ? self.timeouts.perRun : '10m') <= duration(has(self.validFor) ? self.validFor : '168h')",message="recertifyAfter + timeouts.perRun must not exceed validFor, or the verdict would expire before the next run renews it",fieldPath=".recertifyAfter"
+// +kubebuilder:validation:XValidation:rule="has(self.recertifyAfter) || duration(has(self.validFor) ? self.validFor : '168h') - duration(has(self.timeouts) && has(self.timeouts.perRun) ? self.timeouts.perRun : '10m') > duration(has(self.timeouts) && has(self.timeouts.perRun) ? self.timeouts.perRun : '10m')",message="validFor must exceed twice timeouts.perRun, the lead the default recertifyAfter leaves for the next run; set recertifyAfter to choose another",fieldPath=".validFor"
+// +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.exclude) || !self.policy.requiredChecks.exists(c, c in self.checks.exclude)",message="a required check cannot be excluded"
+// +kubebuilder:validation:XValidation:rule="!has(self.policy) || !has(self.policy.requiredChecks) || !has(self.checks) || !has(self.checks.include) || size(self.checks.include) == 0 || self.policy.requiredChecks.all(c, c == 'availability' || c in self.checks.include)",message="a required check must be among checks.include"
+type CertificationTemplate struct {
 	// provider is the service that hosts the model. Only bedrock is supported.
 	// +optional
 	// +kubebuilder:default=bedrock

@@ -3,6 +3,7 @@ package v1alpha1_test
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,109 @@ func TestKubectlExplain(t *testing.T) {
 	}
 	if !strings.Contains(out, "lowest score that gives QualityWarning rather than Failed") {
 		t.Errorf("kubectl explain does not show the field's doc:\n%s", out)
+	}
+}
+
+// setManifest returns a ModelCertificationSet manifest whose spec body is spec (indented YAML).
+func setManifest(name, spec string) string {
+	return `apiVersion: certification.modelcert.io/v1alpha1
+kind: ModelCertificationSet
+metadata:
+  name: ` + name + `
+spec:
+` + spec
+}
+
+// TestKubectlApplyRejectsInvalidSets applies bad sets with the real kubectl: the template is
+// validated like a certification's spec, CEL rules included.
+func TestKubectlApplyRejectsInvalidSets(t *testing.T) {
+	env := testenv.Require(t)
+	ns := env.Namespace(t)
+
+	tests := []struct {
+		name    string
+		setName string // "bad" when empty
+		spec    string
+		want    []string
+	}{
+		{"no regions", "", "  regions: []\n  models:\n    providers: [Amazon]\n",
+			[]string{"spec.regions"}},
+		{"region moon-1", "", "  regions: [us-east-1, moon-1]\n  models:\n    providers: [Amazon]\n",
+			[]string{"spec.regions[1]", "moon-1"}},
+		{"empty selector", "", "  regions: [us-east-1]\n  models:\n    exclude: ['*']\n",
+			[]string{"spec.models", "select models by at least one of"}},
+		{"unknown modality", "", "  regions: [us-east-1]\n  models:\n    outputModalities: [SMELL]\n",
+			[]string{"spec.models.outputModalities[0]", "SMELL"}},
+		{"unknown pruning", "", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  pruning: Retain\n",
+			[]string{"spec.pruning", "Retain"}},
+		{"template recertify after expiry", "", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  template:\n    validFor: 24h\n    recertifyAfter: 48h\n",
+			[]string{"spec.template.recertifyAfter", "recertifyAfter + timeouts.perRun must not exceed validFor"}},
+		{"template with modelId", "", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  template:\n    modelId: amazon.nova-lite-v1:0\n",
+			[]string{"modelId"}},
+		{"name too long for a label", strings.Repeat("a", 64), "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n",
+			[]string{"at most 63 characters"}},
+		{"discovery too often", "", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n  discoveryInterval: 10ms\n",
+			[]string{"spec.discoveryInterval", "at least 1s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := tt.setName
+			if name == "" {
+				name = "bad"
+			}
+			_, stderr, err := env.Kubectl(setManifest(name, tt.spec), "apply", "-n", ns, "-f", "-")
+			if err == nil {
+				t.Fatalf("kubectl apply accepted the manifest:\n%s", tt.spec)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("kubectl's error does not mention %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestKubectlApplySetDefaults applies a minimal set and reads back its defaults.
+func TestKubectlApplySetDefaults(t *testing.T) {
+	env := testenv.Require(t)
+	ns := env.Namespace(t)
+
+	out, stderr, err := env.Kubectl(setManifest("fleet", "  regions: [us-east-1]\n  models:\n    providers: [Amazon]\n"),
+		"apply", "-n", ns, "-f", "-", "-o", "json")
+	if err != nil {
+		t.Fatalf("kubectl apply: %v\n%s", err, stderr)
+	}
+	var got struct {
+		Spec map[string]any `json:"spec"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("decode kubectl output: %v", err)
+	}
+	want := map[string]any{
+		"regions":           []any{"us-east-1"},
+		"models":            map[string]any{"providers": []any{"Amazon"}, "lifecycle": []any{"ACTIVE"}},
+		"discoveryInterval": "24h",
+		"pruning":           "Delete",
+		"template": map[string]any{
+			"provider":       "bedrock",
+			"policy":         map[string]any{"certifyScore": float64(80), "warnScore": float64(60)},
+			"timeouts":       map[string]any{"perCheck": "60s", "perRun": "10m"},
+			"validFor":       "168h",
+			"deletionPolicy": "Retain",
+		},
+	}
+	if diff := cmp.Diff(want, got.Spec); diff != "" {
+		t.Errorf("defaulted spec (-want +got):\n%s", diff)
+	}
+	// The printer columns, found by the short name and the category.
+	for _, resource := range []string{"mcertset", "modelcert"} {
+		out, stderr, err := env.Kubectl("", "get", resource, "-n", ns)
+		if err != nil {
+			t.Fatalf("kubectl get %s: %v\n%s", resource, err, stderr)
+		}
+		if header := strings.Fields(strings.SplitN(out, "\n", 2)[0]); !slices.Equal(header, []string{"NAME", "MODELS", "CERTIFIED", "WARNING", "FAILED", "REGIONS", "AGE"}) {
+			t.Errorf("kubectl get %s header = %v", resource, header)
+		}
 	}
 }

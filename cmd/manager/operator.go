@@ -200,6 +200,11 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 		setupLog.Error(err, "Unable to set up controller")
 		return 1
 	}
+	sets := &controllers.ModelCertificationSetReconciler{Client: mgr.GetClient(), Certifications: reconciler}
+	if err := sets.SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "Unable to set up the set controller")
+		return 1
+	}
 	// Each scrape reads the certifications from the cache the controller already keeps.
 	if err := metrics.Registry.Register(controllers.NewCertificationCollector(mgr.GetCache(), mgr.Elected())); err != nil {
 		setupLog.Error(err, "Unable to register the certification metrics")

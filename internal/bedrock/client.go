@@ -26,13 +26,7 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("bedrock config: %w", err)
 	}
-	var sdk *sdkClients
-	var err error
-	if c.HTTPClient != nil {
-		sdk, err = newSDKClients(ctx, c, nil)
-	} else {
-		sdk, err = shared.get(ctx, c)
-	}
+	sdk, err := sdkFor(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -41,3 +35,12 @@ func New(ctx context.Context, c Config) (*Client, error) {
 
 // Stats returns the calls made so far and the HTTP attempts they took, retries included.
 func (c *Client) Stats() CallStats { return c.attempts.stats() }
+
+// sdkFor returns the SDK clients of c: shared with every Config of the same settings, unless c
+// brings its own HTTPClient.
+func sdkFor(ctx context.Context, c Config) (*sdkClients, error) {
+	if c.HTTPClient != nil {
+		return newSDKClients(ctx, c, nil)
+	}
+	return shared.get(ctx, c)
+}

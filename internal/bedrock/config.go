@@ -55,6 +55,12 @@ func (c Config) validate() error {
 	if strings.TrimSpace(c.ModelID) == "" {
 		errs = append(errs, errors.New("ModelID is required"))
 	}
+	return joinLine(append(errs, c.connectionErrors()...))
+}
+
+// connectionErrors are what is wrong with the configuration but for the model.
+func (c Config) connectionErrors() []error {
+	var errs []error
 	if strings.TrimSpace(c.Region) == "" {
 		errs = append(errs, errors.New("Region is required"))
 	}
@@ -70,8 +76,7 @@ func (c Config) validate() error {
 	if c.MaxBackoff < 0 {
 		errs = append(errs, fmt.Errorf("MaxBackoff %s is negative", c.MaxBackoff))
 	}
-	errs = append(errs, c.Credentials.validate()...)
-	return joinLine(errs)
+	return append(errs, c.Credentials.validate()...)
 }
 
 // joinLine joins errors on one line, so that a command can print them as one.

@@ -136,7 +136,7 @@ func TestUselessPersonas(t *testing.T) {
 		{"sim.fluent-wrong-v1", func(a string) bool { return a != "" && !strings.Contains(a, "3") && !strings.Contains(a, "three") }},
 	}
 	for _, tt := range tests {
-		p, ok := s.catalog.Persona(tt.id)
+		p, ok := s.catalog.Load().Persona(tt.id)
 		if !ok {
 			t.Fatalf("no persona %s", tt.id)
 		}
@@ -200,7 +200,7 @@ func TestDominantColour(t *testing.T) {
 
 func TestAnswerImage(t *testing.T) {
 	s := New(fastCatalog(t))
-	p, _ := s.catalog.Persona("amazon.nova-lite-v1:0")
+	p, _ := s.catalog.Load().Persona("amazon.nova-lite-v1:0")
 	prompt := "What colour is this image? Answer with one word."
 	img := &imageBlock{Format: "png"}
 	img.Source.Bytes = solidPNG(t, 220, 10, 10)

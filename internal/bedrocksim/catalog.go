@@ -47,6 +47,7 @@ var (
 	knownRefusals       = []string{RefusesToolChoice, RefusesStreamingToolUse}
 	knownInferenceTypes = []string{InferenceOnDemand, InferenceProvisioned, InferenceProfile}
 	knownLifecycles     = []string{LifecycleActive, LifecycleLegacy}
+	knownModalities     = []string{"TEXT", "IMAGE", "EMBEDDING", "SPEECH", "VIDEO"}
 )
 
 // Catalog is the validated set of personas a Server answers for, and the inference profiles
@@ -68,12 +69,14 @@ type Persona struct {
 	Vision       bool
 	// Refuses lists parts of its capabilities the persona refuses: RefusesToolChoice,
 	// RefusesStreamingToolUse.
-	Refuses        []string
-	Lifecycle      string
-	InferenceTypes []string
-	LatencyFixed   time.Duration
-	LatencyJitter  time.Duration
-	Failures       FailureModes
+	Refuses []string
+	// OutputModalities are what the control plane says the model produces; nil means TEXT.
+	OutputModalities []string
+	Lifecycle        string
+	InferenceTypes   []string
+	LatencyFixed     time.Duration
+	LatencyJitter    time.Duration
+	Failures         FailureModes
 }
 
 // FailureModes are the ways a persona departs from a well-behaved model.
@@ -101,16 +104,19 @@ type FailureModes struct {
 // personaSpec is a persona as written in the catalog file; durations stay strings
 // until validation so that a bad one can be reported with its field name.
 type personaSpec struct {
-	ID             string       `json:"id"`
-	Name           string       `json:"name,omitempty"`
-	Provider       string       `json:"provider,omitempty"`
-	Regions        []string     `json:"regions,omitempty"`
-	Capabilities   []string     `json:"capabilities,omitempty"`
-	Refuses        []string     `json:"refuses,omitempty"`
-	Lifecycle      string       `json:"lifecycle,omitempty"`
-	InferenceTypes []string     `json:"inferenceTypes,omitempty"`
-	Latency        latencySpec  `json:"latency,omitempty"`
-	Failures       FailureModes `json:"failures,omitempty"`
+	ID           string   `json:"id"`
+	Name         string   `json:"name,omitempty"`
+	Provider     string   `json:"provider,omitempty"`
+	Regions      []string `json:"regions,omitempty"`
+	Capabilities []string `json:"capabilities,omitempty"`
+	Refuses      []string `json:"refuses,omitempty"`
+	// OutputModalities are TEXT (the default), IMAGE, EMBEDDING, SPEECH or VIDEO; only
+	// ListFoundationModels and GetFoundationModel report them.
+	OutputModalities []string     `json:"outputModalities,omitempty"`
+	Lifecycle        string       `json:"lifecycle,omitempty"`
+	InferenceTypes   []string     `json:"inferenceTypes,omitempty"`
+	Latency          latencySpec  `json:"latency,omitempty"`
+	Failures         FailureModes `json:"failures,omitempty"`
 }
 
 type latencySpec struct {
@@ -204,6 +210,14 @@ func (c *Catalog) Persona(id string) (Persona, bool) {
 // OfferedIn reports whether the persona is available in region.
 func (p Persona) OfferedIn(region string) bool {
 	return slices.Contains(p.Regions, region)
+}
+
+// Outputs are the modalities the persona produces.
+func (p Persona) Outputs() []string {
+	if len(p.OutputModalities) == 0 {
+		return []string{"TEXT"}
+	}
+	return p.OutputModalities
 }
 
 // OnDemand reports whether the persona can be invoked by its plain model id.
@@ -302,6 +316,12 @@ func (s personaSpec) persona() (Persona, error) {
 		}
 	}
 	p.Refuses = s.Refuses
+	for i, m := range s.OutputModalities {
+		if !slices.Contains(knownModalities, m) {
+			return Persona{}, fmt.Errorf("outputModalities[%d]: unknown value %q (want one of %s)", i, m, strings.Join(knownModalities, ", "))
+		}
+	}
+	p.OutputModalities = s.OutputModalities
 	if !slices.Contains(knownLifecycles, p.Lifecycle) {
 		return Persona{}, fmt.Errorf("lifecycle: unknown value %q (want one of %s)", p.Lifecycle, strings.Join(knownLifecycles, ", "))
 	}

@@ -49,7 +49,7 @@ func describe(p Persona, region string) foundationModel {
 		ModelName:                  p.Name,
 		ProviderName:               p.Provider,
 		InputModalities:            input,
-		OutputModalities:           []string{"TEXT"},
+		OutputModalities:           p.Outputs(),
 		ResponseStreamingSupported: p.Streaming,
 		CustomizationsSupported:    []string{},
 		InferenceTypesSupported:    p.InferenceTypes,
@@ -60,7 +60,7 @@ func describe(p Persona, region string) foundationModel {
 // serveGetFoundationModel describes a model; inference profiles are not foundation
 // models, so an id that names one is not found.
 func (s *Server) serveGetFoundationModel(w http.ResponseWriter, modelID string, viaProfile bool, region string) {
-	p, ok := s.catalog.Persona(modelID)
+	p, ok := s.catalog.Load().Persona(modelID)
 	if !ok || viaProfile || !p.OfferedIn(region) {
 		modelNotFoundError().write(w)
 		return
@@ -72,7 +72,7 @@ func (s *Server) serveGetFoundationModel(w http.ResponseWriter, modelID string, 
 // filters ListFoundationModels supports. No persona supports customization.
 func (s *Server) serveListFoundationModels(w http.ResponseWriter, query url.Values, region string) {
 	summaries := []foundationModel{}
-	for _, p := range s.catalog.Personas {
+	for _, p := range s.catalog.Load().Personas {
 		if !p.OfferedIn(region) || query.Get("byCustomizationType") != "" {
 			continue
 		}
@@ -82,7 +82,7 @@ func (s *Server) serveListFoundationModels(w http.ResponseWriter, query url.Valu
 		if inference := query.Get("byInferenceType"); inference != "" && !slices.Contains(p.InferenceTypes, inference) {
 			continue
 		}
-		if modality := query.Get("byOutputModality"); modality != "" && modality != "TEXT" {
+		if modality := query.Get("byOutputModality"); modality != "" && !slices.Contains(p.Outputs(), modality) {
 			continue
 		}
 		summaries = append(summaries, describe(p, region))
@@ -93,7 +93,7 @@ func (s *Server) serveListFoundationModels(w http.ResponseWriter, query url.Valu
 // serveAvailability answers GetFoundationModelAvailability: a model outside its
 // regions is reported NOT_AVAILABLE rather than not found, like the real service.
 func (s *Server) serveAvailability(w http.ResponseWriter, modelID string, viaProfile bool, region string) {
-	p, ok := s.catalog.Persona(modelID)
+	p, ok := s.catalog.Load().Persona(modelID)
 	if !ok || viaProfile {
 		modelNotFoundError().write(w)
 		return
@@ -187,7 +187,7 @@ func (s *Server) serveListInferenceProfiles(w http.ResponseWriter, query url.Val
 		pageSize = n
 	}
 	var matching []inferenceProfile
-	for _, p := range s.profiles {
+	for _, p := range s.catalog.Load().profiles {
 		if p.Type == kind && p.CallableFrom(region) {
 			matching = append(matching, describeProfile(p, region))
 		}

@@ -107,3 +107,40 @@ func TestGetFoundationModelAvailability(t *testing.T) {
 	_, err := client.GetFoundationModelAvailability(context.Background(), &bedrock.GetFoundationModelAvailabilityInput{ModelId: aws.String("no.such-model-v1")})
 	asError[*types.ResourceNotFoundException](t, err)
 }
+
+// SetCatalog changes what the control plane lists while the server serves; output modalities
+// are reported and filtered on.
+func TestSetCatalogAndOutputModalities(t *testing.T) {
+	s, url := startSim(t, fastCatalog(t))
+	c, err := ParseCatalog([]byte(`
+- id: amazon.nova-lite-v1:0
+  provider: Amazon
+  regions: [us-east-1]
+- id: amazon.titan-embed-text-v2:0
+  provider: Amazon
+  regions: [us-east-1]
+  outputModalities: [EMBEDDING]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetCatalog(c)
+	client := controlClient(t, url, "us-east-1")
+	all, err := client.ListFoundationModels(context.Background(), &bedrock.ListFoundationModelsInput{})
+	if err != nil {
+		t.Fatalf("ListFoundationModels: %v", err)
+	}
+	got := each(all.ModelSummaries, func(m types.FoundationModelSummary) string {
+		return aws.ToString(m.ModelId) + "=" + string(m.OutputModalities[0])
+	})
+	if diff := cmp.Diff([]string{"amazon.nova-lite-v1:0=TEXT", "amazon.titan-embed-text-v2:0=EMBEDDING"}, got); diff != "" {
+		t.Errorf("models after SetCatalog (-want +got):\n%s", diff)
+	}
+	text, err := client.ListFoundationModels(context.Background(), &bedrock.ListFoundationModelsInput{ByOutputModality: types.ModelModalityText})
+	if err != nil {
+		t.Fatalf("ListFoundationModels: %v", err)
+	}
+	if got := each(text.ModelSummaries, func(m types.FoundationModelSummary) string { return aws.ToString(m.ModelId) }); !cmp.Equal(got, []string{"amazon.nova-lite-v1:0"}) {
+		t.Errorf("text models = %v, want only amazon.nova-lite-v1:0", got)
+	}
+}

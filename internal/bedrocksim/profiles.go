@@ -95,7 +95,7 @@ func (c *Catalog) InferenceProfiles() []Profile {
 // naming another region), which Bedrock answers as if it did not exist.
 func (s *Server) profileCall(idOrARN, region string) (profile Profile, ok, callable bool) {
 	id, arnRegion, isARN := parseProfileARN(idOrARN)
-	for _, p := range s.profiles {
+	for _, p := range s.catalog.Load().profiles {
 		// An application profile is known by its ARN only; a system-defined one by either.
 		if p.ID != id || (p.Type == ProfileApplication && !isARN) {
 			continue

@@ -83,7 +83,7 @@ func TestListInferenceProfiles(t *testing.T) {
 		}
 	}
 	var want []string
-	for _, p := range s.profiles {
+	for _, p := range s.catalog.Load().profiles {
 		if p.Type == ProfileSystemDefined && (strings.HasPrefix(p.ID, "us.") && !strings.Contains(p.ID, "sim.wrong-region") ||
 			strings.HasPrefix(p.ID, "global.")) {
 			want = append(want, p.ID)

@@ -63,7 +63,7 @@ func (s *Server) serveRuntime(w http.ResponseWriter, r *http.Request, rr runtime
 // admit applies, in order, the checks that can refuse a call:
 // model and region, permissions, inference type, throttling, then the request itself.
 func (s *Server) admit(r *http.Request, rr runtimeRequest) (Persona, *converseRequest, *apiError) {
-	p, ok := s.catalog.Persona(rr.modelID)
+	p, ok := s.catalog.Load().Persona(rr.modelID)
 	if !ok {
 		return Persona{}, nil, invalidModelIDError()
 	}

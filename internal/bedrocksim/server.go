@@ -50,8 +50,8 @@ type CallCounts struct {
 
 // Server serves the Bedrock Runtime and control-plane APIs for a catalog of personas.
 type Server struct {
-	catalog   *Catalog
-	profiles  []Profile // the catalog's, system-defined ones included
+	// catalog is what the server answers for; SetCatalog replaces it while serving.
+	catalog   atomic.Pointer[catalogState]
 	holdLimit time.Duration
 	accessLog *log.Logger
 	tls       *tls.Certificate
@@ -100,7 +100,6 @@ func New(catalog *Catalog, opts ...Option) *Server {
 		catalog = DefaultCatalog()
 	}
 	s := &Server{
-		catalog:    catalog,
 		holdLimit:  defaultHoldLimit,
 		calls:      map[string]*CallCounts{},
 		issuedKeys: map[string]string{},
@@ -110,8 +109,21 @@ func New(catalog *Catalog, opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(s)
 	}
-	s.profiles = catalog.InferenceProfiles()
+	s.SetCatalog(catalog)
 	return s
+}
+
+// catalogState is a catalog with the inference profiles it declares, system-defined ones included.
+type catalogState struct {
+	*Catalog
+	profiles []Profile
+}
+
+// SetCatalog replaces the catalog the server answers for, while it serves: a test changes what
+// ListFoundationModels lists this way, as Bedrock's catalog changes over time. Requests in
+// flight finish with the catalog they started with.
+func (s *Server) SetCatalog(c *Catalog) {
+	s.catalog.Store(&catalogState{Catalog: c, profiles: c.InferenceProfiles()})
 }
 
 // Calls returns the requests received so far for a model id. Ids given as ARNs or
@@ -249,7 +261,7 @@ func (s *Server) resolveModelID(raw string) (modelID string, viaProfile bool) {
 		return resource, false
 	}
 	id, _, _ := parseProfileARN(raw)
-	for _, p := range s.profiles {
+	for _, p := range s.catalog.Load().profiles {
 		if p.ID == id {
 			return p.ModelID, true
 		}

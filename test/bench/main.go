@@ -345,7 +345,8 @@ func (b *bench) createAll(ctx context.Context, pairs []harness.Pair) error {
 		wg.Go(func() {
 			for i := range work {
 				obj := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: fmt.Sprintf("bench-%05d", i)},
-					Spec: certv1.ModelCertificationSpec{ModelID: pairs[i].Model, Region: pairs[i].Region, Endpoint: b.sim.URL}}
+					Spec: certv1.ModelCertificationSpec{ModelID: pairs[i].Model, Region: pairs[i].Region,
+						CertificationTemplate: certv1.CertificationTemplate{Endpoint: b.sim.URL}}}
 				if err := b.cp.Client.Create(ctx, obj); err != nil {
 					select {
 					case errs <- err:

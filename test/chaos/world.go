@@ -223,8 +223,8 @@ func (w *world) create(ctx context.Context, name string) error {
 	w.objects[name] = t
 	w.mu.Unlock()
 	obj := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
-		Spec: certv1.ModelCertificationSpec{ModelID: pair.Model, Region: pair.Region, Endpoint: w.sim.URL,
-			DeletionPolicy: t.policy, Policy: certv1.CertificationPolicy{CertifyScore: ptr.To(t.score)}}}
+		Spec: certv1.ModelCertificationSpec{ModelID: pair.Model, Region: pair.Region, CertificationTemplate: certv1.CertificationTemplate{Endpoint: w.sim.URL,
+			DeletionPolicy: t.policy, Policy: certv1.CertificationPolicy{CertifyScore: ptr.To(t.score)}}}}
 	if useSecret {
 		obj.Spec.Credentials = &certv1.Credentials{SecretRef: certv1.SecretReference{Name: credentialsSecret}}
 	}

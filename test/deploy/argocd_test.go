@@ -25,9 +25,13 @@ data:
   url: https://argocd.example.com
 `
 
-const healthKey = "resource.customizations.health.certification.modelcert.io_ModelCertification"
+// healthChecks are the health checks config/argocd installs: argocd-cm key → script.
+var healthChecks = map[string]string{
+	"resource.customizations.health.certification.modelcert.io_ModelCertification":    "health.lua",
+	"resource.customizations.health.certification.modelcert.io_ModelCertificationSet": "set_health.lua",
+}
 
-// The health check survives Argo CD: installed as the README says over the argocd-cm of Argo
+// The health checks survive Argo CD: installed as the README says over the argocd-cm of Argo
 // CD's install manifest, it keeps Argo CD's labels (without them Argo CD ignores argocd-cm) and
 // the user's keys, those applied with the install and those edited in later, and both it and
 // they survive Argo CD's install applied again, client-side and server-side, and our patch
@@ -37,9 +41,13 @@ const healthKey = "resource.customizations.health.certification.modelcert.io_Mod
 func TestArgoCDHealthCheckSurvivesArgoCD(t *testing.T) {
 	env := testenv.Require(t)
 	root := testenv.RepoRoot()
-	health, err := os.ReadFile(filepath.Join(root, "config", "argocd", "health.lua"))
-	if err != nil {
-		t.Fatal(err)
+	scripts := map[string]string{}
+	for key, file := range healthChecks {
+		script, err := os.ReadFile(filepath.Join(root, "config", "argocd", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		scripts[key] = string(script)
 	}
 	kubectl(t, env, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: argocd\n", "apply", "-f", "-")
 	installArgoCD := func(args ...string) {
@@ -67,9 +75,11 @@ func TestArgoCDHealthCheckSurvivesArgoCD(t *testing.T) {
 		if l := cm.Metadata.Labels; l["app.kubernetes.io/part-of"] != "argocd" || l["app.kubernetes.io/name"] != "argocd-cm" {
 			t.Errorf("after %s: labels %v, want Argo CD's", after, l)
 		}
-		if cm.Data[healthKey] != string(health) {
-			t.Errorf("after %s: the health check is missing or differs from config/argocd/health.lua (%d of %d bytes)",
-				after, len(cm.Data[healthKey]), len(health))
+		for key, script := range scripts {
+			if cm.Data[key] != script {
+				t.Errorf("after %s: the health check is missing or differs from config/argocd/%s (%d of %d bytes)",
+					after, healthChecks[key], len(cm.Data[key]), len(script))
+			}
 		}
 		if cm.Data["url"] != "https://argocd.example.com" || cm.Data["timeout.reconciliation"] != "300s" {
 			t.Errorf("after %s: the user's keys are gone: url=%q timeout.reconciliation=%q", after, cm.Data["url"], cm.Data["timeout.reconciliation"])

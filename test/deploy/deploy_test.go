@@ -256,7 +256,8 @@ func getMetrics(t *testing.T, addr, token string) (int, string) {
 }
 
 // The operator, installed from config/default and running as its own ServiceAccount, leads
-// through a Lease in its namespace, certifies a model with keys from a Secret, serves metrics
+// through a Lease in its namespace, certifies a model with keys from a Secret, certifies a set's
+// model the same way (the set listing the catalog with those keys), serves metrics
 // only to an authorized reader, releases its finalizer on delete and its Lease on shutdown,
 // and is never refused a request.
 func TestOperatorRunsUnderItsOwnRBAC(t *testing.T) {
@@ -326,6 +327,33 @@ data:
 	if want := fmt.Sprintf("modelcert_certifications{badge=%q,namespace=%q,phase=\"Certified\"} 1\n", obj.Status.Badge, ns); !strings.Contains(body, want) {
 		t.Errorf("GET /metrics: no %q in the body:\n%.2000s", strings.TrimSpace(want), body)
 	}
+
+	// A set lists the catalog with the team's keys and makes its certifications.
+	kubectl(t, env, fmt.Sprintf(`apiVersion: certification.modelcert.io/v1alpha1
+kind: ModelCertificationSet
+metadata:
+  name: anthropic
+  namespace: %s
+spec:
+  regions: [us-east-1]
+  models:
+    providers: [Anthropic]
+  template:
+    endpoint: %s
+    credentials:
+      secretRef:
+        name: aws-keys
+`, ns, simulator(t)), "apply", "-f", "-")
+	set := &certv1.ModelCertificationSet{}
+	waitFor(t, 2*time.Minute, "the set's certification reaches Certified", func() (bool, error) {
+		if err := env.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: "anthropic"}, set); err != nil {
+			return false, err
+		}
+		return set.Status.Models == 1 && set.Status.Phases.Certified == 1, nil
+	})
+	kubectl(t, env, "", "delete", "modelcertificationset", "anthropic", "-n", ns, "--timeout=60s")
+	// This API server runs no garbage collector: the set's certification is deleted by hand.
+	kubectl(t, env, "", "delete", "modelcertification", "anthropic-claude-3-haiku-20240307-v1-0-us-east-1", "-n", ns, "--timeout=60s")
 
 	kubectl(t, env, "", "delete", "modelcertification", "nova-lite", "-n", ns, "--timeout=60s")
 

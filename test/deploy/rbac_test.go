@@ -20,7 +20,11 @@ type grant struct{ group, resource, verb string }
 // operatorUses is every request the operator makes across namespaces: it lists and watches
 // certifications, patches them (finalizer) and their status, gets credential Secrets
 // uncached, reads namespaces' labels (cached) when the tenancy policy selects namespaces by
-// label, and records Events. TestOperatorRunsUnderItsOwnRBAC shows this is enough.
+// label, and records Events. The set controller lists and watches sets, patches their status,
+// and creates, patches and deletes the certifications it owns; setting an owner reference that
+// blocks the owner's deletion needs update on the owner's finalizers where the
+// OwnerReferencesPermissionEnforcement admission plugin runs (most clusters; not this test's
+// API server). TestOperatorRunsUnderItsOwnRBAC shows this is enough.
 var operatorUses = []grant{
 	{"", "secrets", "get"},
 	{"", "namespaces", "get"},
@@ -30,7 +34,14 @@ var operatorUses = []grant{
 	{"certification.modelcert.io", "modelcertifications", "list"},
 	{"certification.modelcert.io", "modelcertifications", "watch"},
 	{"certification.modelcert.io", "modelcertifications", "patch"},
+	{"certification.modelcert.io", "modelcertifications", "create"},
+	{"certification.modelcert.io", "modelcertifications", "delete"},
 	{"certification.modelcert.io", "modelcertifications/status", "patch"},
+	{"certification.modelcert.io", "modelcertificationsets", "get"},
+	{"certification.modelcert.io", "modelcertificationsets", "list"},
+	{"certification.modelcert.io", "modelcertificationsets", "watch"},
+	{"certification.modelcert.io", "modelcertificationsets/status", "patch"},
+	{"certification.modelcert.io", "modelcertificationsets/finalizers", "update"},
 	{"events.k8s.io", "events", "create"},
 	{"events.k8s.io", "events", "patch"},
 }
