@@ -111,7 +111,14 @@ say "A ModelCertificationSet: every active text model of Amazon and Anthropic in
 sed "s|endpoint: http://127.0.0.1:8085|endpoint: $endpoint|" config/samples/certification_v1alpha1_set_text_fleet.yaml \
   | "$kubectl" apply -n fleet -f -
 "$kubectl" wait -n fleet mcertset/text-fleet --for=condition=Discovered --timeout=60s >/dev/null
-"$kubectl" wait -n fleet mcertset/text-fleet --for=condition=Reconciling=False --timeout=180s >/dev/null
+"$kubectl" wait -n fleet mcert -l modelcert.io/set=text-fleet --for=jsonpath='{.status.completedAt}' --timeout=180s >/dev/null
+# The set has settled once it has counted its certifications' verdicts: Reconciling is present
+# only while True (kstatus), so there is no Reconciling=False to wait for.
+for _ in $(seq 60); do
+  reconciling="$("$kubectl" get mcertset -n fleet text-fleet -o jsonpath='{.status.conditions[?(@.type=="Reconciling")].status}')"
+  [[ -z "$reconciling" ]] && break
+  sleep 1
+done
 
 say "kubectl get modelcertificationsets; kubectl get mcert -l modelcert.io/set=text-fleet"
 "$kubectl" get mcertset -n fleet -o wide
