@@ -149,13 +149,15 @@ func childLabels(set string, c wantedChild) map[string]string {
 // phaseRank orders children in status.notCertified: the worst first.
 var phaseRank = map[certv1.Phase]int{certv1.PhaseFailed: 0, certv1.PhaseQualityWarning: 1, certv1.PhaseProcessing: 2, certv1.PhasePending: 3, "": 3}
 
-// aggregate counts the children of a set into its status: phases, badges, regions and the
-// children not certified (the worst first, at most MaxUncertifiedListed).
+// aggregate counts the children of a set into its status: phases, badges, regions, the tokens
+// of their last runs and the children not certified (the worst first, at most
+// MaxUncertifiedListed).
 func aggregate(status *certv1.ModelCertificationSetStatus, regions []string, children []certv1.ModelCertification) {
 	status.Models = int32(len(children))
 	status.RegionCount = int32(len(regions))
 	status.Phases = certv1.PhaseCount{}
-	status.Badges, status.Regions, status.NotCertified = nil, nil, nil
+	status.Badges, status.Regions, status.NotCertified, status.Usage = nil, nil, nil, nil
+	var usage certv1.SetUsage
 	badges := map[string]int32{}
 	perRegion := map[string]*certv1.RegionCount{}
 	for _, r := range regions {
@@ -175,6 +177,10 @@ func aggregate(status *certv1.ModelCertificationSetStatus, regions []string, chi
 		if c.Status.Badge != "" {
 			badges[c.Status.Badge]++
 		}
+		if u := c.Status.Usage; u != nil {
+			usage.InputTokens += u.InputTokens
+			usage.OutputTokens += u.OutputTokens
+		}
 		if c.Status.Phase != certv1.PhaseCertified {
 			uncertified = append(uncertified, certv1.UncertifiedChild{Name: c.Name, ModelID: c.Spec.ModelID,
 				Region: c.Spec.Region, Phase: c.Status.Phase, Category: c.Status.ErrorCategory})
@@ -189,6 +195,9 @@ func aggregate(status *certv1.ModelCertificationSetStatus, regions []string, chi
 	slices.SortFunc(uncertified, func(a, b certv1.UncertifiedChild) int {
 		return cmp.Or(cmp.Compare(phaseRank[a.Phase], phaseRank[b.Phase]), cmp.Compare(a.Name, b.Name))
 	})
+	if usage != (certv1.SetUsage{}) {
+		status.Usage = &usage
+	}
 	status.NotCertified = uncertified[:min(len(uncertified), certv1.MaxUncertifiedListed)]
 	if len(status.NotCertified) == 0 {
 		status.NotCertified = nil

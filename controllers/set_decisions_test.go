@@ -112,12 +112,15 @@ func TestAggregate(t *testing.T) {
 		child("d", "eu-west-1", certv1.PhaseProcessing, "", "", false),
 		child("e", "eu-west-1", certv1.PhaseCertified, "RECOMMENDED", "", true),
 	}
+	children[0].Status.Usage = &certv1.Usage{InputTokens: 1200, OutputTokens: 3400}
+	children[1].Status.Usage = &certv1.Usage{InputTokens: 30, OutputTokens: 0, MaxTokens: 100}
 	var status certv1.ModelCertificationSetStatus
 	aggregate(&status, []string{"us-east-1", "eu-west-1", "ap-south-1"}, children)
 	want := certv1.ModelCertificationSetStatus{
 		Models: 5, RegionCount: 3,
 		Phases: certv1.PhaseCount{Certified: 2, Failed: 1, QualityWarning: 1, Processing: 1},
 		Badges: []certv1.BadgeCount{{Badge: "FUNCTIONAL", Count: 1}, {Badge: "RECOMMENDED", Count: 2}, {Badge: "UNAVAILABLE", Count: 1}},
+		Usage:  &certv1.SetUsage{InputTokens: 1230, OutputTokens: 3400},
 		Regions: []certv1.RegionCount{
 			{Region: "ap-south-1"},
 			{Region: "eu-west-1", Models: 3, Phases: certv1.PhaseCount{Certified: 1, QualityWarning: 1, Processing: 1}},
@@ -138,8 +141,9 @@ func TestAggregate(t *testing.T) {
 		many = append(many, child(strings.Repeat("x", i+1), "us-east-1", certv1.PhaseFailed, "", "", false))
 	}
 	aggregate(&status, []string{"us-east-1"}, many)
-	if len(status.NotCertified) != certv1.MaxUncertifiedListed || status.Phases.Failed != 30 {
-		t.Errorf("30 failed children: notCertified lists %d, phases %+v", len(status.NotCertified), status.Phases)
+	if len(status.NotCertified) != certv1.MaxUncertifiedListed || status.Phases.Failed != 30 || status.Usage != nil {
+		t.Errorf("30 failed children without usage: notCertified lists %d, phases %+v, usage %+v",
+			len(status.NotCertified), status.Phases, status.Usage)
 	}
 }
 

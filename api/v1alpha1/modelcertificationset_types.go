@@ -197,6 +197,14 @@ type DiscoveryFailure struct {
 	Message string `json:"message,omitempty"`
 }
 
+// SetUsage is what a set's certifications spent in their last runs.
+type SetUsage struct {
+	// inputTokens sums the children's status.usage.inputTokens.
+	InputTokens int64 `json:"inputTokens"`
+	// outputTokens sums the children's status.usage.outputTokens.
+	OutputTokens int64 `json:"outputTokens"`
+}
+
 // MaxUncertifiedListed caps status.notCertified.
 const MaxUncertifiedListed = 20
 
@@ -220,6 +228,9 @@ type ModelCertificationSetStatus struct {
 	// +listMapKey=region
 	// +kubebuilder:validation:MaxItems=32
 	Regions []RegionCount `json:"regions,omitempty"`
+	// usage sums the tokens the children's last runs spent.
+	// +optional
+	Usage *SetUsage `json:"usage,omitempty"`
 	// regionCount is the number of regions in spec.regions, for the printer column.
 	// +optional
 	RegionCount int32 `json:"regionCount,omitempty"`
