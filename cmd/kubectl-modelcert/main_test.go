@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,30 +17,9 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
-var (
-	pluginOnce sync.Once
-	pluginDir  string
-	pluginErr  error
-)
-
-// pluginOnPath builds the plugin once for the package into a folder of its own, to be put on
-// PATH, where kubectl looks for kubectl-modelcert.
+// pluginOnPath is a folder to put on PATH, where kubectl looks for kubectl-modelcert.
 func pluginOnPath(t *testing.T) string {
-	t.Helper()
-	pluginOnce.Do(func() {
-		if pluginDir, pluginErr = os.MkdirTemp("", "kubectl-modelcert-test-"); pluginErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "kubectl-modelcert"), "./cmd/kubectl-modelcert")
-		cmd.Dir = testenv.RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			pluginErr = fmt.Errorf("go build ./cmd/kubectl-modelcert: %v\n%s", err, out)
-		}
-	})
-	if pluginErr != nil {
-		t.Fatal(pluginErr)
-	}
-	return pluginDir
+	return filepath.Dir(testenv.Binary(t, "./cmd/kubectl-modelcert"))
 }
 
 // run is one kubectl invocation's outcome.

@@ -63,9 +63,11 @@ func Require(t testing.TB) *Env {
 	return shared
 }
 
-// Run is a TestMain body: it runs the package's tests and stops the control plane if one started.
+// Run is a TestMain body: it runs the package's tests, removes the binaries Binary built and
+// stops the control plane if one started.
 func Run(m *testing.M) int {
 	code := m.Run()
+	removeBuilds()
 	if shared != nil {
 		if err := shared.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "testenv: stop control plane: %v\n", err)

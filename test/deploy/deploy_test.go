@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -86,34 +85,6 @@ func serviceAccountKubeconfig(t *testing.T, env *testenv.Env, namespace, name st
 	return path, token
 }
 
-var (
-	managerOnce sync.Once
-	managerPath string
-	managerErr  error
-)
-
-// managerBinary builds cmd/manager once for the package.
-func managerBinary(t *testing.T) string {
-	t.Helper()
-	managerOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "modelcert-deploy-test-")
-		if err != nil {
-			managerErr = err
-			return
-		}
-		managerPath = filepath.Join(dir, "manager")
-		cmd := exec.Command("go", "build", "-o", managerPath, "./cmd/manager")
-		cmd.Dir = testenv.RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			managerErr = fmt.Errorf("go build ./cmd/manager: %v\n%s", err, out)
-		}
-	})
-	if managerErr != nil {
-		t.Fatal(managerErr)
-	}
-	return managerPath
-}
-
 // manager is the operator running as a process out of the cluster.
 type manager struct {
 	cmd    *exec.Cmd
@@ -126,7 +97,7 @@ type manager struct {
 func startManager(t *testing.T, kubeconfig string, args ...string) *manager {
 	t.Helper()
 	home := t.TempDir()
-	cmd := exec.Command(managerBinary(t), append([]string{"--kubeconfig", kubeconfig, "--health-probe-bind-address", "0"}, args...)...)
+	cmd := exec.Command(testenv.Binary(t, "./cmd/manager"), append([]string{"--kubeconfig", kubeconfig, "--health-probe-bind-address", "0"}, args...)...)
 	cmd.Env = []string{"HOME=" + home, "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + home + "/none", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/none"}
 	m := &manager{cmd: cmd, log: &testenv.Buffer{}, exited: make(chan error, 1)}
