@@ -29,13 +29,7 @@ func TestRegressionIsRecordedAndCleared(t *testing.T) {
 	env := testenv.Require(t)
 	ns := env.Namespace(t)
 	_, endpoint := startSimulator(t)
-	_, degraded := startSimulator(t, func(c *bedrocksim.Catalog) {
-		for i := range c.Personas {
-			if c.Personas[i].ID == "amazon.nova-lite-v1:0" {
-				c.Personas[i].Failures.IgnoresSystemPrompt = true
-			}
-		}
-	})
+	_, degraded := startSimulator(t, ignoringSystemPrompts("amazon.nova-lite-v1:0"))
 	startOperator(t, env, ns, &controllers.ModelCertificationReconciler{})
 	labels := map[string]string{"namespace": ns, "model_id": "amazon.nova-lite-v1:0", "region": "us-east-1"}
 
@@ -185,4 +179,16 @@ modelcert_certification_run_deadline_timestamp_seconds{name="nova",namespace=%q}
 		n := testutil.CollectAndCount(collector)
 		return n == 0, fmt.Errorf("%d series", n)
 	})
+}
+
+// ignoringSystemPrompts makes the simulator's persona of modelID ignore system prompts: the
+// same model, degraded.
+func ignoringSystemPrompts(modelID string) func(*bedrocksim.Catalog) {
+	return func(c *bedrocksim.Catalog) {
+		for i := range c.Personas {
+			if c.Personas[i].ID == modelID {
+				c.Personas[i].Failures.IgnoresSystemPrompt = true
+			}
+		}
+	}
 }

@@ -10,7 +10,6 @@ import (
 
 	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
 	"github.com/modelcert/modelcert-operator/controllers"
-	"github.com/modelcert/modelcert-operator/internal/bedrocksim"
 	"github.com/modelcert/modelcert-operator/internal/testenv"
 )
 
@@ -26,13 +25,7 @@ func TestRegressionIsARowOfTheRegressionsView(t *testing.T) {
 	env := testenv.Require(t)
 	ns := env.Namespace(t)
 	_, endpoint := startSimulator(t)
-	_, degraded := startSimulator(t, func(c *bedrocksim.Catalog) {
-		for i := range c.Personas {
-			if c.Personas[i].ID == "amazon.nova-lite-v1:0" {
-				c.Personas[i].Failures.IgnoresSystemPrompt = true
-			}
-		}
-	})
+	_, degraded := startSimulator(t, ignoringSystemPrompts("amazon.nova-lite-v1:0"))
 	dsn := testenv.Database(t)
 	startOperator(t, env, ns, &controllers.ModelCertificationReconciler{Mirror: migratedStore(t, dsn)})
 
