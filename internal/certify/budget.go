@@ -60,10 +60,18 @@ type budgetedModel struct {
 	refused bool
 }
 
-func (m *budgetedModel) Converse(ctx context.Context, req Request) (Response, error) {
+// admit refuses a call once the budget is reached, and remembers it did.
+func (m *budgetedModel) admit() error {
 	if m.budget.reached() {
 		m.refused = true
-		return Response{}, errBudgetReached
+		return errBudgetReached
+	}
+	return nil
+}
+
+func (m *budgetedModel) Converse(ctx context.Context, req Request) (Response, error) {
+	if err := m.admit(); err != nil {
+		return Response{}, err
 	}
 	resp, err := m.Model.Converse(ctx, req)
 	m.budget.spend(resp.Usage)
@@ -71,9 +79,8 @@ func (m *budgetedModel) Converse(ctx context.Context, req Request) (Response, er
 }
 
 func (m *budgetedModel) ConverseStream(ctx context.Context, req Request) (StreamResponse, error) {
-	if m.budget.reached() {
-		m.refused = true
-		return StreamResponse{}, errBudgetReached
+	if err := m.admit(); err != nil {
+		return StreamResponse{}, err
 	}
 	resp, err := m.Model.ConverseStream(ctx, req)
 	m.budget.spend(resp.Usage)
