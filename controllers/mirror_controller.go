@@ -365,10 +365,7 @@ func (m *mirrorReconciler) resyncOnce(ctx context.Context) error {
 		if obj.Status.RunID == "" || !obj.DeletionTimestamp.IsZero() || !m.differs(rowFor(obj)) {
 			continue
 		}
-		wake := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.Name}}
-		select {
-		case m.resync <- event.GenericEvent{Object: wake}:
-		case <-ctx.Done():
+		if !wake(ctx, m.resync, obj.Namespace, obj.Name) {
 			return nil
 		}
 	}

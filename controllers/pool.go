@@ -329,12 +329,19 @@ func (p *runPool) setProgress(key types.NamespacedName, r *poolRun, done, total 
 	}
 }
 
-// notify wakes the object's reconcile without blocking the run. The event carries only the
-// object's name: the reconciler reads the object itself.
+// notify wakes the object's reconcile without blocking the run.
 func (p *runPool) notify(key types.NamespacedName) {
-	wake := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+	wake(p.ctx, p.Events, key.Namespace, key.Name)
+}
+
+// wake sends a channel source the name of an object to reconcile; the event carries only the
+// name, and the reconciler reads the object itself. It reports false when ctx ended first.
+func wake(ctx context.Context, events chan<- event.GenericEvent, namespace, name string) bool {
+	obj := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
 	select {
-	case p.Events <- event.GenericEvent{Object: wake}:
-	case <-p.ctx.Done():
+	case events <- event.GenericEvent{Object: obj}:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }

@@ -176,10 +176,7 @@ func (t *tenancyPolicy) wakeTurned(ctx context.Context, old, updated *tenancy.Po
 				continue
 			}
 		}
-		wake := &certv1.ModelCertification{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.Name}}
-		select {
-		case t.wake <- event.GenericEvent{Object: wake}:
-		case <-ctx.Done():
+		if !wake(ctx, t.wake, obj.Namespace, obj.Name) {
 			return nil
 		}
 	}
