@@ -302,8 +302,9 @@ func FuzzMention(f *testing.F) {
 		if found, negated := mention(text, word); !found || negated {
 			t.Fatalf("mention(%q, %q) = %v, %v; want found and not negated", text, word, found, negated)
 		}
+		// Glued alone: a frame of other words would collide with words such as "it" or "is".
 		glued := "zq" + word + "zq"
-		if found, _ := mention("It is "+glued+".", word); found && !strings.EqualFold(glued, word) {
+		if found, _ := mention(glued+".", word); found && !strings.EqualFold(glued, word) {
 			t.Fatalf("mention found %q inside %q", word, glued)
 		}
 	})
