@@ -66,6 +66,7 @@ type mirrorReconciler struct {
 // Reconcile makes the database hold what the object's status says, or, for a deleted object,
 // writes what the database lacks, applies the deletion policy and lets the object go.
 func (m *mirrorReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	m.pool.touch()
 	obj := &certv1.ModelCertification{}
 	if err := m.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)

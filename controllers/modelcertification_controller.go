@@ -138,6 +138,7 @@ type ModelCertificationReconciler struct {
 
 // Reconcile moves one ModelCertification towards its desired state, returning early at each decision.
 func (r *ModelCertificationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	r.pool.touch()
 	obj := &certv1.ModelCertification{}
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)

@@ -46,9 +46,11 @@ type heldVerdict struct {
 	results json.RawMessage
 }
 
-// idleMemoryRelease is how long the pool stays without runs before the process hands the memory
-// of the burst back to the operating system. Certification comes in bursts (a fleet re-certified
-// weekly); without this the heap the burst grew stays resident until the next one.
+// idleMemoryRelease is how long the process stays quiet (no run in the pool, no reconcile)
+// before it hands the memory of a burst back to the operating system. Work comes in bursts: a
+// fleet re-certified weekly, or the first sync of every object at start-up. Without this the
+// heap a burst grew stays resident until the next one, since the runtime keeps what is below
+// its heap goal.
 const idleMemoryRelease = 10 * time.Second
 
 // runTarget is one model in one region: its runs in progress and the runs waiting for one of
@@ -233,11 +235,32 @@ func (p *runPool) drop(r *poolRun) {
 func (p *runPool) ended(t *runTarget) {
 	runsInProgress.Dec()
 	if t.running == 0 && t.queue.Len() == 0 {
-		delete(p.targets, t.name)
+		deleteKey(&p.targets, t.name)
 	}
 	p.markReady(t)
-	if p.active--; p.active == 0 && p.ctx.Err() == nil {
+	if p.active--; p.active == 0 {
+		p.armRelease()
+	}
+}
+
+// touch tells the pool that the process is busy (a reconcile), so that the memory release
+// waits until it has been quiet for idleRelease.
+func (p *runPool) touch() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.active == 0 {
+		p.armRelease()
+	}
+}
+
+// armRelease (re)starts the wait for the memory release. Callers hold mu.
+func (p *runPool) armRelease() {
+	switch {
+	case p.ctx.Err() != nil:
+	case p.idle == nil:
 		p.idle = time.AfterFunc(p.idleRelease, p.releaseIfIdle)
+	default:
+		p.idle.Reset(p.idleRelease)
 	}
 }
 
@@ -257,7 +280,16 @@ func (p *runPool) forget(key types.NamespacedName, runID string) {
 	defer p.mu.Unlock()
 	if r, ok := p.runs[key]; ok && r.id == runID {
 		p.drop(r)
-		delete(p.runs, key)
+		deleteKey(&p.runs, key)
+	}
+}
+
+// deleteKey deletes key from *m and, once *m is empty, replaces it with a new map: a map keeps
+// the buckets of its largest size, megabytes after a burst of 10,000 runs.
+func deleteKey[K comparable, V any](m *map[K]V, key K) {
+	delete(*m, key)
+	if len(*m) == 0 {
+		*m = map[K]V{}
 	}
 }
 
@@ -268,7 +300,7 @@ func (p *runPool) cancel(key types.NamespacedName) {
 	defer p.mu.Unlock()
 	if r, ok := p.runs[key]; ok {
 		p.drop(r)
-		delete(p.runs, key)
+		deleteKey(&p.runs, key)
 	}
 }
 
@@ -306,7 +338,7 @@ func (p *runPool) dropVerdict(key types.NamespacedName, runID string) {
 		}
 	}
 	if len(held) == 0 {
-		delete(p.verdicts, key)
+		deleteKey(&p.verdicts, key)
 		return
 	}
 	p.verdicts[key] = held

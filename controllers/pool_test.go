@@ -207,6 +207,30 @@ func TestRunPoolReleasesMemoryWhenIdle(t *testing.T) {
 	}
 }
 
+// A burst of reconciles without runs (the first sync of every object at start-up) also ends in
+// one release, once the reconciles have stopped for the idle time; not while they go on.
+func TestRunPoolReleasesMemoryAfterReconciles(t *testing.T) {
+	pool := newRunPool(4, 2, time.Hour)
+	var releases atomic.Int32
+	pool.releaseMemory = func() { releases.Add(1) }
+	pool.idleRelease = 100 * time.Millisecond
+	for busy := time.Now().Add(5 * pool.idleRelease); time.Now().Before(busy); time.Sleep(pool.idleRelease / 10) {
+		pool.touch()
+	}
+	if n := releases.Load(); n != 0 {
+		t.Fatalf("memory released %d times while reconciles went on", n)
+	}
+	for deadline := time.Now().Add(10 * time.Second); releases.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("memory was not released after the reconciles stopped")
+		}
+	}
+	time.Sleep(4 * pool.idleRelease)
+	if n := releases.Load(); n != 1 {
+		t.Errorf("memory released %d times after one burst, want 1", n)
+	}
+}
+
 // Runs wait in a queue, not in goroutines: one model's backlog does not hold back another
 // model, and a waiting run replaced before it starts never runs.
 func TestRunPoolServesModelsInTurn(t *testing.T) {
