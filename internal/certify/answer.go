@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -61,20 +62,36 @@ var sentenceEnd = regexp.MustCompile(`[.!?]+(?:\s+|$)|\n+`)
 // the question it echoes.
 func withoutEcho(text string, prompts ...string) string {
 	for _, prompt := range prompts {
-		for _, sentence := range sentenceEnd.Split(plainText(prompt), -1) {
-			words := strings.Fields(sentence)
-			if len(words) < 2 {
-				continue
-			}
-			quoted := make([]string, len(words))
-			for i, w := range words {
-				quoted[i] = regexp.QuoteMeta(w)
-			}
-			echo := regexp.MustCompile(`(?i)` + strings.Join(quoted, `\s+`) + `[.!?]*`)
+		for _, echo := range echoesOf(prompt) {
 			text = echo.ReplaceAllString(text, "")
 		}
 	}
 	return text
+}
+
+// echoPatterns keeps the patterns of each prompt, compiled once: the battery's prompts are
+// fixed, and compiling them for every call was most of what a run allocated.
+var echoPatterns sync.Map // prompt → []*regexp.Regexp
+
+// echoesOf returns the patterns matching each sentence of a prompt as an answer may echo it.
+func echoesOf(prompt string) []*regexp.Regexp {
+	if cached, ok := echoPatterns.Load(prompt); ok {
+		return cached.([]*regexp.Regexp)
+	}
+	var echoes []*regexp.Regexp
+	for _, sentence := range sentenceEnd.Split(plainText(prompt), -1) {
+		words := strings.Fields(sentence)
+		if len(words) < 2 {
+			continue
+		}
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = regexp.QuoteMeta(w)
+		}
+		echoes = append(echoes, regexp.MustCompile(`(?i)`+strings.Join(quoted, `\s+`)+`[.!?]*`))
+	}
+	echoPatterns.Store(prompt, echoes)
+	return echoes
 }
 
 // promptTexts are the texts of a request a model might echo: system prompt and every turn.
