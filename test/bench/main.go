@@ -30,8 +30,9 @@ import (
 
 const namespace = "bench"
 
-// managerCredentials are the fake AWS credentials the manager and the direct driver sign with.
-var managerCredentials = map[string]string{"AWS_ACCESS_KEY_ID": "AKIABENCH", "AWS_SECRET_ACCESS_KEY": "bench-secret",
+// awsEnvironment is the environment the manager and the direct driver take their AWS settings
+// from: fake credentials and, over TLS, the simulator's certificate as AWS_CA_BUNDLE.
+var awsEnvironment = map[string]string{"AWS_ACCESS_KEY_ID": "AKIABENCH", "AWS_SECRET_ACCESS_KEY": "bench-secret",
 	"AWS_EC2_METADATA_DISABLED": "true"}
 
 type config struct {
@@ -40,7 +41,7 @@ type config struct {
 	latency, rest, restartWindow     time.Duration
 	managerArgs                      []string
 	out                              string
-	keep, direct                     bool
+	keep, direct, tls                bool
 }
 
 func main() {
@@ -104,6 +105,7 @@ func parseFlags() (config, error) {
 	fs.DurationVar(&c.restartWindow, "restart-window", 30*time.Second, "how long a restarted manager is watched for work once its workers start")
 	fs.BoolVar(&c.direct, "direct", true, "also run the engine directly, for the operator/direct ratio")
 	fs.BoolVar(&c.keep, "keep", false, "keep the logs and audit log")
+	fs.BoolVar(&c.tls, "tls", true, "the simulator serves HTTPS, HTTP/2 by ALPN, as Bedrock does; false serves plain HTTP/1.1, one connection per call in flight")
 	fs.StringVar(&c.out, "out", "", "append the results as one JSON line to this file")
 	managerArgs := fs.String("manager-args", os.Getenv("BENCH_MANAGER_ARGS"), "extra manager flags, space-separated (default $BENCH_MANAGER_ARGS)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -196,7 +198,12 @@ func measure(ctx context.Context, cfg config, dir string) (*results, error) {
 	if err := harness.WriteCatalog(catalog, cfg.n, cfg.latency); err != nil {
 		return nil, err
 	}
-	if b.sim, err = harness.StartSimulator(cfg.simBin, catalog, filepath.Join(dir, "simulator.log")); err != nil {
+	caBundle := ""
+	if cfg.tls {
+		caBundle = filepath.Join(dir, "simulator-ca.pem")
+		awsEnvironment["AWS_CA_BUNDLE"] = caBundle
+	}
+	if b.sim, err = harness.StartSimulator(cfg.simBin, catalog, filepath.Join(dir, "simulator.log"), caBundle); err != nil {
 		return nil, err
 	}
 	defer b.sim.Stop()
@@ -209,11 +216,14 @@ func measure(ctx context.Context, cfg config, dir string) (*results, error) {
 	args := append([]string{"--database-url", b.pg.URL, "--metrics-bind-address", "0", "--health-probe-bind-address", "0",
 		"--max-concurrent-runs", fmt.Sprint(cfg.concurrency), "--max-runs-per-model", fmt.Sprint(cfg.concurrency),
 		"--max-concurrent-reconciles", fmt.Sprint(cfg.reconciles),
-		// The simulator serves plain http on 127.0.0.1: the tenancy policy must list it.
-		"--allowed-endpoints", "127.0.0.1:*", "--allow-http-endpoints"}, cfg.managerArgs...)
+		// The simulator serves on 127.0.0.1: the tenancy policy must list it.
+		"--allowed-endpoints", "127.0.0.1:*"}, cfg.managerArgs...)
+	if !cfg.tls {
+		args = append(args, "--allow-http-endpoints")
+	}
 	res.ManagerArgs = args[2:]
 	env := []string{"KUBECONFIG=" + b.cp.ManagerKubeconfig}
-	for key, value := range managerCredentials {
+	for key, value := range awsEnvironment {
 		env = append(env, key+"="+value)
 	}
 	if b.mgr, err = harness.StartManager(cfg.managerBin, args, env, filepath.Join(dir, "manager.log")); err != nil {
@@ -444,8 +454,8 @@ func (b *bench) costSince(ctx context.Context, since snapshot) (cost, error) {
 // direct runs the engine itself on every pair, concurrency at once, as the operator's run pool
 // would but with no Kubernetes and no database, and returns how long it took and the verdicts.
 func direct(ctx context.Context, pairs []harness.Pair, endpoint string, concurrency int) (time.Duration, map[string]int) {
-	// The same credentials as the manager's, from the same place: the environment.
-	for key, value := range managerCredentials {
+	// The same credentials and CA bundle as the manager's, from the same place: the environment.
+	for key, value := range awsEnvironment {
 		os.Setenv(key, value)
 	}
 	verdicts := map[string]int{}

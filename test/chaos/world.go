@@ -123,7 +123,7 @@ func setUp(ctx context.Context, cfg config, dir string) (*world, error) {
 	if err := harness.WriteCatalog(catalog, len(w.pairs), cfg.latency); err != nil {
 		return fail(err)
 	}
-	if w.sim, err = harness.StartSimulator(cfg.simBin, catalog, filepath.Join(dir, "simulator.log")); err != nil {
+	if w.sim, err = harness.StartSimulator(cfg.simBin, catalog, filepath.Join(dir, "simulator.log"), ""); err != nil {
 		return fail(err)
 	}
 	if err := w.cp.Client.Create(ctx, harness.Namespace(namespace)); err != nil {

@@ -48,14 +48,20 @@ type Simulator struct {
 	cmd       *exec.Cmd
 }
 
-// StartSimulator starts bin with the catalog and waits for its "listening on URL" line.
-func StartSimulator(bin, catalog, accessLog string) (*Simulator, error) {
+// StartSimulator starts bin with the catalog and waits for its "listening on URL" line. With a
+// non-empty caBundle it serves HTTPS, as Bedrock does (HTTP/2 by ALPN), with a self-signed
+// certificate written to caBundle for clients to trust (AWS_CA_BUNDLE).
+func StartSimulator(bin, catalog, accessLog, caBundle string) (*Simulator, error) {
 	logFile, err := os.Create(accessLog)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close()
-	cmd := exec.Command(bin, "--catalog", catalog)
+	args := []string{"--catalog", catalog}
+	if caBundle != "" {
+		args = append(args, "--tls", "--tls-cert-out", caBundle)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
