@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -143,6 +145,7 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "manager: %v\n", err)
 		return 2
 	}
+	setGCPercent()
 	cfg, err := kubeConfig(o.kubeconfig)
 	if err != nil {
 		fmt.Fprintf(stderr, "manager: %v\n", err)
@@ -248,3 +251,17 @@ func (m migrator) Start(ctx context.Context) error {
 
 // NeedLeaderElection is false: a standby may migrate too, the lock makes it safe.
 func (migrator) NeedLeaderElection() bool { return false }
+
+// defaultGCPercent is the operator's GOGC unless the environment sets one. Most of its heap is
+// the cache of every object, which lives as long as the process: at Go's default of 100 the
+// heap may grow to twice it before a collection, and what a burst of certifications spreads
+// over that headroom stays resident after it. At 50 the bench at 10,000 objects peaks 55 MiB
+// lower, at the same throughput (docs/benchmarks.md).
+const defaultGCPercent = 50
+
+// setGCPercent applies defaultGCPercent unless GOGC is set.
+func setGCPercent() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+}
