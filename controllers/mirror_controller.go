@@ -59,8 +59,9 @@ type mirrorReconciler struct {
 	mu     sync.Mutex
 	loaded bool
 	held   map[store.RowKey]store.Held
-	// lastWrite is whether the last write for an object (by uid) went through.
-	lastWrite sync.Map
+	// failing holds the objects (by uid) whose last write failed; an object whose write went
+	// through is not kept, since at 10,000 objects an entry for each is megabytes.
+	failing sync.Map
 }
 
 // Reconcile makes the database hold what the object's status says, or, for a deleted object,
@@ -219,7 +220,11 @@ func (m *mirrorReconciler) remember(key store.RowKey, held store.Held, found boo
 // backoff. The first True of a run in progress is left to the verdict's write, which carries it
 // (see confirmation): a certification costs no write of its own for the condition.
 func (m *mirrorReconciler) reportSync(ctx context.Context, obj *certv1.ModelCertification, syncErr error) (ctrl.Result, error) {
-	m.lastWrite.Store(obj.UID, syncErr == nil)
+	if syncErr != nil {
+		m.failing.Store(obj.UID, struct{}{})
+	} else {
+		m.failing.Delete(obj.UID)
+	}
 	current := meta.FindStatusCondition(obj.Status.Conditions, certv1.ConditionDatabaseSynced)
 	want := syncedCondition(syncErr)
 	if !conditionWriteNeeded(current, want.Status, obj.Status.Phase) {
@@ -261,7 +266,7 @@ func conditionWriteNeeded(current *metav1.Condition, want metav1.ConditionStatus
 // catching up, not failing: its write follows the verdict within moments, and says False if it
 // fails. So a certification costs no write of its own for the condition.
 func (m *mirrorReconciler) confirmation(obj *certv1.ModelCertification) (metav1.Condition, bool) {
-	if ok, known := m.lastWrite.Load(obj.UID); known && !ok.(bool) {
+	if _, failed := m.failing.Load(obj.UID); failed {
 		return metav1.Condition{}, false
 	}
 	return syncedCondition(nil), true
@@ -296,7 +301,7 @@ func (m *mirrorReconciler) finalize(ctx context.Context, obj *certv1.ModelCertif
 		return retryOnConflict(ctx, mirrorController, err)
 	}
 	m.pool.dropVerdict(key, "")
-	m.lastWrite.Delete(obj.UID)
+	m.failing.Delete(obj.UID)
 	log.FromContext(ctx).Info("Released deleted certification", "deletionPolicy", obj.Spec.DeletionPolicy)
 	return ctrl.Result{}, nil
 }
