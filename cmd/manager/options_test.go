@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -145,6 +147,30 @@ func TestTenancyFlagErrorsNameTheFlag(t *testing.T) {
 		_, err := parseOperatorFlags(tt.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.wantFlag) {
 			t.Errorf("%v: got error %v, want one naming %s", tt.args, err, tt.wantFlag)
+		}
+	}
+}
+
+// The operator collects garbage at GOGC 50 unless GOGC says otherwise.
+func TestGCPercentDefaultsUnlessGOGCIsSet(t *testing.T) {
+	restore := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(restore)
+	for _, tc := range []struct {
+		gogc string // "" for unset
+		want int
+	}{
+		{"", defaultGCPercent},
+		{"200", 100}, // the runtime read GOGC at start; the operator leaves it alone
+		{"off", 100},
+	} {
+		t.Setenv("GOGC", tc.gogc)
+		if tc.gogc == "" {
+			os.Unsetenv("GOGC")
+		}
+		debug.SetGCPercent(100)
+		setGCPercent()
+		if got := debug.SetGCPercent(100); got != tc.want {
+			t.Errorf("GOGC=%q: GC percent %d, want %d", tc.gogc, got, tc.want)
 		}
 	}
 }
