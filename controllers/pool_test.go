@@ -213,8 +213,9 @@ func TestRunPoolReleasesMemoryAfterReconciles(t *testing.T) {
 	pool := newRunPool(4, 2, time.Hour)
 	var releases atomic.Int32
 	pool.releaseMemory = func() { releases.Add(1) }
-	pool.idleRelease = 100 * time.Millisecond
-	for busy := time.Now().Add(5 * pool.idleRelease); time.Now().Before(busy); time.Sleep(pool.idleRelease / 10) {
+	// Long enough that no stall of a loaded machine between two touches reaches it.
+	pool.idleRelease = time.Second
+	for busy := time.Now().Add(2 * pool.idleRelease); time.Now().Before(busy); time.Sleep(10 * time.Millisecond) {
 		pool.touch()
 	}
 	if n := releases.Load(); n != 0 {
@@ -225,7 +226,7 @@ func TestRunPoolReleasesMemoryAfterReconciles(t *testing.T) {
 			t.Fatal("memory was not released after the reconciles stopped")
 		}
 	}
-	time.Sleep(4 * pool.idleRelease)
+	time.Sleep(2 * pool.idleRelease)
 	if n := releases.Load(); n != 1 {
 		t.Errorf("memory released %d times after one burst, want 1", n)
 	}
