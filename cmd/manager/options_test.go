@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -171,6 +172,25 @@ func TestGCPercentDefaultsUnlessGOGCIsSet(t *testing.T) {
 		setGCPercent()
 		if got := debug.SetGCPercent(100); got != tc.want {
 			t.Errorf("GOGC=%q: GC percent %d, want %d", tc.gogc, got, tc.want)
+		}
+	}
+}
+
+// The heap profile samples only when pprof is served.
+func TestMemProfileRateFollowsPprof(t *testing.T) {
+	restore := runtime.MemProfileRate
+	defer func() { runtime.MemProfileRate = restore }()
+	for _, tc := range []struct {
+		pprofAddr string
+		want      int
+	}{
+		{"127.0.0.1:6060", restore},
+		{"", 0},
+	} {
+		runtime.MemProfileRate = restore
+		setMemProfileRate(tc.pprofAddr)
+		if runtime.MemProfileRate != tc.want {
+			t.Errorf("--pprof-bind-address %q: MemProfileRate %d, want %d", tc.pprofAddr, runtime.MemProfileRate, tc.want)
 		}
 	}
 }
