@@ -145,13 +145,17 @@ type results struct {
 	Certify cost `json:"certify"`
 	Restart cost `json:"restart"`
 
-	MaxOpenFiles   int   `json:"maxOpenFiles"`
-	PeakRSS        int64 `json:"peakRssBytes"`
-	RestRSS        int64 `json:"restRssBytes"`
-	RestOpenFiles  int   `json:"restOpenFiles"`
-	FreshRSS       int64 `json:"freshRssBytes"`
-	FreshOpenFiles int   `json:"freshOpenFiles"`
-	ManagerCrashes int   `json:"managerCrashes"`
+	MaxOpenFiles int   `json:"maxOpenFiles"`
+	PeakRSS      int64 `json:"peakRssBytes"`
+	RestRSS      int64 `json:"restRssBytes"`
+	RestRSSAnon  int64 `json:"restRssAnonBytes"`
+	RestRSSFile  int64 `json:"restRssFileBytes"`
+	// CPUSeconds is the manager's user and system time from the first create to the last verdict.
+	CPUSeconds     float64 `json:"managerCpuSeconds"`
+	RestOpenFiles  int     `json:"restOpenFiles"`
+	FreshRSS       int64   `json:"freshRssBytes"`
+	FreshOpenFiles int     `json:"freshOpenFiles"`
+	ManagerCrashes int     `json:"managerCrashes"`
 }
 
 // cost is the work of one phase: the manager's API writes, database work and model calls.
@@ -247,6 +251,10 @@ func measure(ctx context.Context, cfg config, dir string) (*results, error) {
 	if err != nil {
 		return nil, err
 	}
+	idle, err := harness.ReadProc(b.mgr.PID())
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	if err := b.createAll(ctx, pairs); err != nil {
 		return nil, err
@@ -269,6 +277,7 @@ func measure(ctx context.Context, cfg config, dir string) (*results, error) {
 		return nil, err
 	}
 	res.PeakRSS = proc.PeakRSS
+	res.CPUSeconds = (proc.CPU - idle.CPU).Seconds()
 
 	// At rest.
 	fmt.Printf("bench: resting %s\n", cfg.rest)
@@ -279,7 +288,7 @@ func measure(ctx context.Context, cfg config, dir string) (*results, error) {
 	if proc, err = harness.ReadProc(b.mgr.PID()); err != nil {
 		return nil, err
 	}
-	res.RestRSS, res.RestOpenFiles = proc.RSS, proc.OpenFiles
+	res.RestRSS, res.RestRSSAnon, res.RestRSSFile, res.RestOpenFiles = proc.RSS, proc.RSSAnon, proc.RSSFile, proc.OpenFiles
 	b.mu.Lock()
 	res.MaxOpenFiles = b.maxFiles
 	b.mu.Unlock()
@@ -506,8 +515,9 @@ func (r *results) print() {
 		per(c.StatusWrites), per(c.ObjectWrites), per(c.Events), per(c.Conflicts))
 	fmt.Printf("certifying: database transactions %s, row writes %s, model calls %s\n",
 		per(int(c.DB.Transactions)), per(int(c.DB.RowWrites)), per(c.ModelCalls))
-	fmt.Printf("manager: peak RSS (VmHWM) %s, at rest RSS %s, open files max %d, at rest %d\n",
-		harness.MiB(r.PeakRSS), harness.MiB(r.RestRSS), r.MaxOpenFiles, r.RestOpenFiles)
+	fmt.Printf("manager: CPU %.1fs while certifying (%.1f ms per certification)\n", r.CPUSeconds, 1000*r.CPUSeconds/n)
+	fmt.Printf("manager: peak RSS (VmHWM) %s, at rest RSS %s (heap and runtime %s, executable %s), open files max %d, at rest %d\n",
+		harness.MiB(r.PeakRSS), harness.MiB(r.RestRSS), harness.MiB(r.RestRSSAnon), harness.MiB(r.RestRSSFile), r.MaxOpenFiles, r.RestOpenFiles)
 	rc := r.Restart
 	fmt.Printf("restart over %d settled objects (%.0fs watched): model calls %d, API writes %d (status %d, object %d, Events %d, conflicts %d), database transactions %d, row writes %d\n",
 		r.N, rc.Seconds, rc.ModelCalls, rc.Writes.Total(), rc.StatusWrites, rc.ObjectWrites, rc.Events, rc.Conflicts, rc.DB.Transactions, rc.DB.RowWrites)

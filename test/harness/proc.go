@@ -2,20 +2,30 @@ package harness
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Proc is what /proc says about a process.
 type Proc struct {
-	// OpenFiles counts /proc/PID/fd; RSS and PeakRSS are VmRSS and VmHWM in bytes.
-	OpenFiles    int
-	RSS, PeakRSS int64
+	// OpenFiles counts /proc/PID/fd; RSS and PeakRSS are VmRSS and VmHWM in bytes, RSS the sum
+	// of RSSAnon (the heap, stacks and the runtime's own memory) and RSSFile (the executable's
+	// pages).
+	OpenFiles                      int
+	RSS, PeakRSS, RSSAnon, RSSFile int64
+	// CPU is the user and system time the process has used.
+	CPU time.Duration
 }
 
-// ReadProc reads /proc/PID/fd and /proc/PID/status.
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every Linux architecture
+// Go supports.
+const clockTicks = 100
+
+// ReadProc reads /proc/PID/fd, /proc/PID/stat and /proc/PID/status.
 func ReadProc(pid int) (Proc, error) {
 	var p Proc
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
@@ -23,6 +33,21 @@ func ReadProc(pid int) (Proc, error) {
 		return p, err
 	}
 	p.OpenFiles = len(fds)
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return p, err
+	}
+	// After the command, which is in parentheses and may hold spaces: state is field 3,
+	// utime and stime are fields 14 and 15.
+	_, afterComm, _ := bytes.Cut(stat, []byte(") "))
+	if fields := strings.Fields(string(afterComm)); len(fields) > 12 {
+		utime, uerr := strconv.ParseInt(fields[11], 10, 64)
+		stime, serr := strconv.ParseInt(fields[12], 10, 64)
+		if uerr != nil || serr != nil {
+			return p, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, fields[11], fields[12])
+		}
+		p.CPU = time.Duration(utime+stime) * time.Second / clockTicks
+	}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return p, err
@@ -44,6 +69,10 @@ func ReadProc(pid int) (Proc, error) {
 			p.RSS = kib << 10
 		case "VmHWM":
 			p.PeakRSS = kib << 10
+		case "RssAnon":
+			p.RSSAnon = kib << 10
+		case "RssFile":
+			p.RSSFile = kib << 10
 		}
 	}
 	return p, scanner.Err()
