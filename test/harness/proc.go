@@ -12,9 +12,9 @@ import (
 
 // Proc is what /proc says about a process.
 type Proc struct {
-	// OpenFiles counts /proc/PID/fd; RSS and PeakRSS are VmRSS and VmHWM in bytes, RSS the sum
-	// of RSSAnon (the heap, stacks and the runtime's own memory) and RSSFile (the executable's
-	// pages).
+	// OpenFiles counts /proc/PID/fd; RSS and PeakRSS are VmRSS and VmHWM in bytes. RSS is
+	// RSSAnon (the heap, stacks and the runtime's own memory), RSSFile (the executable's pages)
+	// and shared memory.
 	OpenFiles                      int
 	RSS, PeakRSS, RSSAnon, RSSFile int64
 	// CPU is the user and system time the process has used.
@@ -37,17 +37,19 @@ func ReadProc(pid int) (Proc, error) {
 	if err != nil {
 		return p, err
 	}
-	// After the command, which is in parentheses and may hold spaces: state is field 3,
-	// utime and stime are fields 14 and 15.
-	_, afterComm, _ := bytes.Cut(stat, []byte(") "))
-	if fields := strings.Fields(string(afterComm)); len(fields) > 12 {
-		utime, uerr := strconv.ParseInt(fields[11], 10, 64)
-		stime, serr := strconv.ParseInt(fields[12], 10, 64)
-		if uerr != nil || serr != nil {
-			return p, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, fields[11], fields[12])
-		}
-		p.CPU = time.Duration(utime+stime) * time.Second / clockTicks
+	// The command (field 2) is in parentheses and may hold spaces and parentheses itself; the
+	// fields after its last ")" start at state (field 3), so utime and stime (14, 15) are the
+	// 12th and 13th.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(fields) < 13 {
+		return p, fmt.Errorf("/proc/%d/stat: %d fields after the command, want at least 13", pid, len(fields))
 	}
+	utime, uerr := strconv.ParseInt(fields[11], 10, 64)
+	stime, serr := strconv.ParseInt(fields[12], 10, 64)
+	if uerr != nil || serr != nil {
+		return p, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, fields[11], fields[12])
+	}
+	p.CPU = time.Duration(utime+stime) * time.Second / clockTicks
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return p, err
