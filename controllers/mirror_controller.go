@@ -351,6 +351,9 @@ func (m *mirrorReconciler) Start(ctx context.Context) error {
 		if err := m.resyncOnce(ctx); err != nil {
 			log.FromContext(ctx).Info("Mirror resync failed; trying again at the next one", "error", err.Error())
 		}
+		// Every row read and every object listed is garbage now: release it as a burst's is,
+		// or an operator at rest keeps a heap grown to its GC goal after each resync.
+		m.pool.touch()
 	}
 }
 

@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	certv1 "github.com/modelcert/modelcert-operator/api/v1alpha1"
 	"github.com/modelcert/modelcert-operator/internal/certify"
 	"github.com/modelcert/modelcert-operator/internal/store"
 )
@@ -280,5 +283,35 @@ func TestRunPoolServesModelsInTurn(t *testing.T) {
 	defer mu.Unlock()
 	if diff := cmp.Diff([]string{"a1", "b1", "a2", "a3-again"}, started); diff != "" {
 		t.Errorf("order of runs (-want +got):\n%s", diff)
+	}
+}
+
+// holdingsOnly is a database with no rows, for the mirror's resync alone.
+type holdingsOnly struct{ Mirror }
+
+func (holdingsOnly) Holdings(context.Context) (map[store.RowKey]store.Held, error) {
+	return map[store.RowKey]store.Held{}, nil
+}
+
+// A resync reads every row and lists every object while nothing else happens: what it
+// allocated is released as a burst's is.
+func TestMirrorResyncReleasesMemory(t *testing.T) {
+	pool := newRunPool(1, 1, time.Hour)
+	var releases atomic.Int32
+	pool.releaseMemory = func() { releases.Add(1) }
+	pool.idleRelease = 100 * time.Millisecond
+	scheme := runtime.NewScheme()
+	if err := certv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	mirror := &mirrorReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).Build(), db: holdingsOnly{}, pool: pool,
+		options: Options{MirrorResync: 200 * time.Millisecond, MirrorTimeout: time.Second}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = mirror.Start(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); releases.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("memory was not released after a resync")
+		}
 	}
 }
