@@ -38,6 +38,9 @@ var (
 type CertificationCollector struct {
 	reader  client.Reader
 	elected <-chan struct{}
+	// AfterCollect, when set, is called after each report: at 10,000 objects a scrape leaves
+	// megabytes of garbage, which the reconciler's ReleaseWhenQuiet returns to the system.
+	AfterCollect func()
 }
 
 // NewCertificationCollector reports the certifications reader lists (the manager's cache) once
@@ -60,6 +63,9 @@ func (c *CertificationCollector) Collect(ch chan<- prometheus.Metric) {
 	case <-c.elected:
 	default:
 		return
+	}
+	if c.AfterCollect != nil {
+		defer c.AfterCollect()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), certificationListTimeout)
 	defer cancel()

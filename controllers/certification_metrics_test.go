@@ -49,8 +49,10 @@ func TestCertificationCollector(t *testing.T) {
 
 	elected := make(chan struct{})
 	c := NewCertificationCollector(reader, elected)
-	if n := testutil.CollectAndCount(c); n != 0 {
-		t.Errorf("before election: %d series, want none (the leader reports)", n)
+	var reports int
+	c.AfterCollect = func() { reports++ }
+	if n := testutil.CollectAndCount(c); n != 0 || reports != 0 {
+		t.Errorf("before election: %d series and %d reports, want none (the leader reports)", n, reports)
 	}
 	close(elected)
 
@@ -76,6 +78,9 @@ modelcert_certifications{badge="RECOMMENDED",namespace="team-b",phase="Processin
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Error(err)
+	}
+	if reports == 0 {
+		t.Error("a report did not call AfterCollect, which releases its garbage")
 	}
 
 	// A deleted object's series go with it: nothing is remembered between scrapes.

@@ -476,6 +476,15 @@ func bedrockModel(ctx context.Context, cfg bedrock.Config) (certify.Model, error
 
 // SetupWithManager registers the reconciler and its run pool with the manager, and with a
 // Mirror the mirror controller.
+// ReleaseWhenQuiet tells the reconciler that the process did work outside the controllers (a
+// metrics scrape), so that its garbage is returned to the system once the process has been
+// quiet for a while, as a burst of certifications' is.
+func (r *ModelCertificationReconciler) ReleaseWhenQuiet() {
+	if r.pool != nil {
+		r.pool.touch()
+	}
+}
+
 func (r *ModelCertificationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Options = r.Options.withDefaults()
 	if r.Clock == nil {

@@ -211,7 +211,9 @@ func runOperator(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	// Each scrape reads the certifications from the cache the controller already keeps.
-	if err := metrics.Registry.Register(controllers.NewCertificationCollector(mgr.GetCache(), mgr.Elected())); err != nil {
+	collector := controllers.NewCertificationCollector(mgr.GetCache(), mgr.Elected())
+	collector.AfterCollect = reconciler.ReleaseWhenQuiet
+	if err := metrics.Registry.Register(collector); err != nil {
 		setupLog.Error(err, "Unable to register the certification metrics")
 		return 1
 	}
