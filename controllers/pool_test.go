@@ -176,8 +176,7 @@ func TestRunPoolHoldsVerdictsForTheMirror(t *testing.T) {
 // to the operating system exactly once; never while runs are in progress.
 func TestRunPoolReleasesMemoryWhenIdle(t *testing.T) {
 	pool := newRunPool(4, 2, time.Hour)
-	var releases atomic.Int32
-	pool.releaseMemory = func() { releases.Add(1) }
+	releases := countReleases(pool)
 	pool.idleRelease = 50 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -194,11 +193,7 @@ func TestRunPoolReleasesMemoryWhenIdle(t *testing.T) {
 		t.Fatalf("memory released %d times while runs were in progress", n)
 	}
 	close(g.release)
-	for deadline := time.Now().Add(10 * time.Second); releases.Load() == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("memory was not released after the pool went idle")
-		}
-	}
+	waitForRelease(t, releases, "after the pool went idle")
 	time.Sleep(4 * pool.idleRelease)
 	if n := releases.Load(); n != 1 {
 		t.Errorf("memory released %d times after one burst, want 1", n)
@@ -214,8 +209,7 @@ func TestRunPoolReleasesMemoryWhenIdle(t *testing.T) {
 // one release, once the reconciles have stopped for the idle time; not while they go on.
 func TestRunPoolReleasesMemoryAfterReconciles(t *testing.T) {
 	pool := newRunPool(4, 2, time.Hour)
-	var releases atomic.Int32
-	pool.releaseMemory = func() { releases.Add(1) }
+	releases := countReleases(pool)
 	// Long enough that no stall of a loaded machine between two touches reaches it.
 	pool.idleRelease = time.Second
 	for busy := time.Now().Add(2 * pool.idleRelease); time.Now().Before(busy); time.Sleep(10 * time.Millisecond) {
@@ -224,11 +218,7 @@ func TestRunPoolReleasesMemoryAfterReconciles(t *testing.T) {
 	if n := releases.Load(); n != 0 {
 		t.Fatalf("memory released %d times while reconciles went on", n)
 	}
-	for deadline := time.Now().Add(10 * time.Second); releases.Load() == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("memory was not released after the reconciles stopped")
-		}
-	}
+	waitForRelease(t, releases, "after the reconciles stopped")
 	time.Sleep(2 * pool.idleRelease)
 	if n := releases.Load(); n != 1 {
 		t.Errorf("memory released %d times after one burst, want 1", n)
@@ -286,6 +276,24 @@ func TestRunPoolServesModelsInTurn(t *testing.T) {
 	}
 }
 
+// countReleases replaces pool's memory release with a count of its calls.
+func countReleases(pool *runPool) *atomic.Int32 {
+	var releases atomic.Int32
+	pool.releaseMemory = func() { releases.Add(1) }
+	return &releases
+}
+
+// waitForRelease waits up to 10 s for pool's memory release, which should follow what the
+// test did: after names it.
+func waitForRelease(t *testing.T, releases *atomic.Int32, after string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); releases.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("memory was not released " + after)
+		}
+	}
+}
+
 // holdingsOnly is a database with no rows, for the mirror's resync alone.
 type holdingsOnly struct{ Mirror }
 
@@ -297,8 +305,7 @@ func (holdingsOnly) Holdings(context.Context) (map[store.RowKey]store.Held, erro
 // allocated is released as a burst's is.
 func TestMirrorResyncReleasesMemory(t *testing.T) {
 	pool := newRunPool(1, 1, time.Hour)
-	var releases atomic.Int32
-	pool.releaseMemory = func() { releases.Add(1) }
+	releases := countReleases(pool)
 	pool.idleRelease = 100 * time.Millisecond
 	scheme := runtime.NewScheme()
 	if err := certv1.AddToScheme(scheme); err != nil {
@@ -309,9 +316,5 @@ func TestMirrorResyncReleasesMemory(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = mirror.Start(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); releases.Load() == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("memory was not released after a resync")
-		}
-	}
+	waitForRelease(t, releases, "after a resync")
 }
